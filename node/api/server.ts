@@ -1,0 +1,44 @@
+import * as grpc from '@grpc/grpc-js'
+import { ReflectionService } from '@grpc/reflection'
+import type { UntypedServiceImplementation } from '@grpc/grpc-js'
+import { loadProtos } from './protos.js'
+
+/** The services a node serves, by their handlers. */
+export interface ServerHandlers {
+  readonly registry: UntypedServiceImplementation
+  readonly cluster: UntypedServiceImplementation
+  readonly health: UntypedServiceImplementation
+}
+
+/** Creates the gRPC server with Registry, Cluster, Health and server reflection. */
+export function createGrpcServer (h: ServerHandlers): grpc.Server {
+  const { definition, grpcObject } = loadProtos()
+  const g = grpcObject as any
+  const server = new grpc.Server({
+    // a slow client must not hold a node's memory: cap what one message may be
+    'grpc.max_receive_message_length': 4 * 1024 * 1024,
+    'grpc.keepalive_time_ms': 30_000,
+    'grpc.keepalive_permit_without_calls': 1
+  })
+  server.addService(g.grapevine.v1.Registry.service, h.registry)
+  server.addService(g.grapevine.v1.Cluster.service, h.cluster)
+  server.addService(g.grpc.health.v1.Health.service, h.health)
+  new ReflectionService(definition).addToServer(server)
+  return server
+}
+
+/** Binds insecurely to host:port (port 0 picks one); returns the port bound. */
+export async function bind (server: grpc.Server, host: string, port: number): Promise<number> {
+  const target = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`
+  return await new Promise((resolve, reject) => {
+    server.bindAsync(target, grpc.ServerCredentials.createInsecure(), (err, bound) => { err != null ? reject(err) : resolve(bound) })
+  })
+}
+
+/** Stops accepting calls, lets running ones finish for `graceMs`, then cuts the rest. */
+export async function shutdown (server: grpc.Server, graceMs: number): Promise<void> {
+  await new Promise<void>(resolve => {
+    const timer = setTimeout(() => { server.forceShutdown(); resolve() }, graceMs)
+    server.tryShutdown(() => { clearTimeout(timer); resolve() })
+  })
+}

@@ -1,0 +1,130 @@
+import { InvalidConfigError } from './errors.js'
+
+/** Names of the presets; `local` is for one machine, `lan` the default. */
+export type ProfileName = 'local' | 'lan' | 'wan' | 'test'
+
+/**
+ * Timing and sizing of one node. Durations carry their unit in the name.
+ * Presets below; `createConfig` validates a partial override of one.
+ */
+export interface NodeConfig {
+  /**
+   * How often the failure detector pings each member. Lower finds hangs
+   * sooner at the cost of one small stream per member per period.
+   * local 250, lan 1000, wan 3000.
+   */
+  probeIntervalMs: number
+  /**
+   * How long one ping may take before it counts as missed. Must be below
+   * `probeIntervalMs`. Too low and a busy peer looks dead; too high and a
+   * hang is noticed late. local 200, lan 500, wan 2000.
+   */
+  probeTimeoutMs: number
+  /**
+   * A member with no successful ping for this long is DEAD. A refused dial
+   * (nothing listens) counts at once but still waits this long, so a member
+   * restarting on the same port can answer first. local 1000, lan 3000, wan 15000.
+   */
+  failureTimeoutMs: number
+  /**
+   * How long the instances of a DEAD owner stay in the view as CRITICAL
+   * before every node drops them. Long enough for a restarted owner to
+   * re-announce them; short enough that the view does not fill with ghosts.
+   * local 30000, lan 60000, wan 120000.
+   */
+  ownerReapMs: number
+  /**
+   * Period of anti-entropy: swap version vectors with a random member and
+   * pull what is missing. Bounds how long a lost gossip message stays lost.
+   * local 1000, lan 2000, wan 5000.
+   */
+  antiEntropyIntervalMs: number
+  /**
+   * How long the owner gathers ops before publishing one gossip message.
+   * One message per batch, not per op: signing and checking each message
+   * cost most of gossip's CPU. 0 publishes on the next tick. local 2, lan 5, wan 20.
+   */
+  gossipBatchMs: number
+  /** Most ops in one gossip message; a larger batch is split. Default 500. */
+  gossipBatchMaxOps: number
+  /**
+   * How long a tombstone is kept so that deltas (gossip gaps, resumed
+   * watches) can carry the delete. Past it, a peer that far behind gets the
+   * owner's whole sub-map instead. Default 10 minutes.
+   */
+  tombstoneRetentionMs: number
+  /** Most tombstones kept per owner, oldest pruned first. Default 100000. */
+  maxTombstonesPerOwner: number
+  /**
+   * Most pending events per watcher, after coalescing to the latest state
+   * per key. A watcher past it is cut off with RESOURCE_EXHAUSTED and resumes
+   * with its last token; the node never blocks on it. Default 100000.
+   */
+  watchQueueMax: number
+  /**
+   * How long a watch resumed with a token from a node that is ahead of this
+   * one waits for anti-entropy to catch up, before answering with a fresh
+   * snapshot. Default 3000.
+   */
+  watchCatchUpMs: number
+  /** Delay that gathers changes before owned records are written to disk. Default 50. */
+  persistDebounceMs: number
+  /** How long a graceful stop waits for gRPC calls and streams to end. Default 2000. */
+  grpcShutdownMs: number
+  /** How often a node re-dials seeds while it knows no other member. Default 500. */
+  joinRetryMs: number
+  /** Default TTL for a registration that names none. Default 30 s. */
+  defaultTtlMs: number
+}
+
+const BASE: NodeConfig = {
+  probeIntervalMs: 1000,
+  probeTimeoutMs: 500,
+  failureTimeoutMs: 3000,
+  ownerReapMs: 60_000,
+  antiEntropyIntervalMs: 2000,
+  gossipBatchMs: 5,
+  gossipBatchMaxOps: 500,
+  tombstoneRetentionMs: 10 * 60_000,
+  maxTombstonesPerOwner: 100_000,
+  watchQueueMax: 100_000,
+  watchCatchUpMs: 3000,
+  persistDebounceMs: 50,
+  grpcShutdownMs: 2000,
+  joinRetryMs: 500,
+  defaultTtlMs: 30_000
+}
+
+/** The presets, by name. */
+export const PROFILES: Readonly<Record<ProfileName, NodeConfig>> = {
+  lan: BASE,
+  local: { ...BASE, probeIntervalMs: 250, probeTimeoutMs: 200, failureTimeoutMs: 1000, ownerReapMs: 30_000, antiEntropyIntervalMs: 1000, gossipBatchMs: 2 },
+  wan: { ...BASE, probeIntervalMs: 3000, probeTimeoutMs: 2000, failureTimeoutMs: 15_000, ownerReapMs: 120_000, antiEntropyIntervalMs: 5000, gossipBatchMs: 20 },
+  test: { ...BASE, probeIntervalMs: 200, probeTimeoutMs: 150, failureTimeoutMs: 1500, ownerReapMs: 3000, antiEntropyIntervalMs: 300, gossipBatchMs: 1, persistDebounceMs: 5, watchCatchUpMs: 1000, grpcShutdownMs: 500, joinRetryMs: 100 }
+}
+
+/** True when `name` is a preset's name. */
+export function isProfileName (name: string): name is ProfileName {
+  return Object.hasOwn(PROFILES, name)
+}
+
+/** A preset with overrides, validated; throws InvalidConfigError naming the field. */
+export function createConfig (profile: ProfileName = 'lan', overrides: Partial<NodeConfig> = {}): NodeConfig {
+  if (!isProfileName(profile)) throw new InvalidConfigError('profile', `unknown profile "${String(profile)}"`)
+  const config = { ...PROFILES[profile], ...overrides }
+  for (const [field, value] of Object.entries(config)) {
+    if (!Object.hasOwn(BASE, field)) throw new InvalidConfigError(field, 'unknown field')
+    if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+      throw new InvalidConfigError(field, `must be a finite number >= 0, got ${String(value)}`)
+    }
+  }
+  if (config.probeTimeoutMs >= config.probeIntervalMs) {
+    throw new InvalidConfigError('probeTimeoutMs', 'must be below probeIntervalMs')
+  }
+  if (config.failureTimeoutMs < config.probeIntervalMs) {
+    throw new InvalidConfigError('failureTimeoutMs', 'must be at least probeIntervalMs')
+  }
+  if (config.gossipBatchMaxOps < 1) throw new InvalidConfigError('gossipBatchMaxOps', 'must be at least 1')
+  if (config.watchQueueMax < 1) throw new InvalidConfigError('watchQueueMax', 'must be at least 1')
+  return config
+}

@@ -1,0 +1,64 @@
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises'
+import path from 'node:path'
+import { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf } from '@libp2p/crypto/keys'
+import type { PrivateKey } from '@libp2p/interface'
+import { parseRecord } from './gossip/codec.js'
+import type { InstanceRecord } from './registry/types.js'
+
+/**
+ * The node's folder: its key (so a restarted node is the same node), its
+ * incarnation (which rises on every start) and the records it owns. Every
+ * write goes to a temporary file renamed over the old one, so a crash in
+ * the middle leaves the previous version, never half a file.
+ */
+export class DataDir {
+  constructor (readonly dir: string) {}
+
+  /** Creates the folder. */
+  async open (): Promise<void> {
+    await mkdir(this.dir, { recursive: true })
+  }
+
+  /** The node key, made on first start. */
+  async key (): Promise<PrivateKey> {
+    const file = path.join(this.dir, 'node.key')
+    const bytes = await readFile(file).catch(err => { if (err.code === 'ENOENT') return null; throw err })
+    if (bytes != null) return privateKeyFromProtobuf(bytes)
+    const key = await generateKeyPair('Ed25519')
+    await this.writeAtomic(file, privateKeyToProtobuf(key))
+    return key
+  }
+
+  /** The incarnation for this start: one more than the last start's. */
+  async nextIncarnation (): Promise<number> {
+    const file = path.join(this.dir, 'incarnation')
+    const text = await readFile(file, 'utf8').catch(err => { if (err.code === 'ENOENT') return '0'; throw err })
+    const last = Number.parseInt(text, 10)
+    const next = (Number.isSafeInteger(last) && last >= 0 ? last : 0) + 1
+    await this.writeAtomic(file, String(next))
+    return next
+  }
+
+  /** The records persisted by the last run; a damaged file counts as none. */
+  async records (): Promise<InstanceRecord[]> {
+    const text = await readFile(path.join(this.dir, 'records.json'), 'utf8').catch(err => { if (err.code === 'ENOENT') return '[]'; throw err })
+    try {
+      const list = JSON.parse(text) as unknown
+      if (!Array.isArray(list)) return []
+      return list.map((r, i) => parseRecord(r, `records[${i}]`))
+    } catch {
+      return []
+    }
+  }
+
+  /** Replaces the persisted records. */
+  async saveRecords (records: readonly InstanceRecord[]): Promise<void> {
+    await this.writeAtomic(path.join(this.dir, 'records.json'), JSON.stringify(records))
+  }
+
+  private async writeAtomic (file: string, data: string | Uint8Array): Promise<void> {
+    const tmp = `${file}.${process.pid}.tmp`
+    await writeFile(tmp, data)
+    await rename(tmp, file)
+  }
+}

@@ -1,0 +1,47 @@
+/**
+ * Domain errors: one class per condition, each with a stable `name`.
+ * Code matches on the class, never on the message. `node/api/status-map.ts`
+ * maps them to gRPC status codes; nothing else in the domain knows gRPC.
+ */
+
+/** A request field is missing, of the wrong type or out of range. */
+export class InvalidArgumentError extends Error {
+  static readonly NAME = 'InvalidArgumentError'
+  override readonly name = InvalidArgumentError.NAME
+  constructor (readonly field: string, reason: string, options?: { cause?: unknown }) {
+    super(`${field}: ${reason}`, options)
+  }
+}
+
+/** The named record does not exist (or is not owned by this node, for Heartbeat). */
+export class NotFoundError extends Error {
+  static readonly NAME = 'NotFoundError'
+  override readonly name = NotFoundError.NAME
+}
+
+/** A watcher fell too far behind and was dropped; it resumes with its last token. */
+export class WatcherOverflowError extends Error {
+  static readonly NAME = 'WatcherOverflowError'
+  override readonly name = WatcherOverflowError.NAME
+}
+
+/** The node is starting or stopping and cannot serve the call. */
+export class NotReadyError extends Error {
+  static readonly NAME = 'NotReadyError'
+  override readonly name = NotReadyError.NAME
+}
+
+/** A configuration field is invalid; `field` names it. */
+export class InvalidConfigError extends Error {
+  static readonly NAME = 'InvalidConfigError'
+  override readonly name = InvalidConfigError.NAME
+  constructor (readonly field: string, reason: string) {
+    super(`${field}: ${reason}`)
+  }
+}
+
+/** A peer sent something that does not parse or breaks the protocol. */
+export class ProtocolError extends Error {
+  static readonly NAME = 'ProtocolError'
+  override readonly name = ProtocolError.NAME
+}

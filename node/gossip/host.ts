@@ -1,0 +1,83 @@
+import { gossipsub } from '@chainsafe/libp2p-gossipsub'
+import type { GossipsubEvents } from '@chainsafe/libp2p-gossipsub'
+import { noise } from '@chainsafe/libp2p-noise'
+import { yamux } from '@chainsafe/libp2p-yamux'
+import { identify } from '@libp2p/identify'
+import type { Libp2p, PrivateKey, PubSub } from '@libp2p/interface'
+import { ping } from '@libp2p/ping'
+import type { Ping } from '@libp2p/ping'
+import type { Identify } from '@libp2p/identify'
+import { tcp } from '@libp2p/tcp'
+import { multiaddr } from '@multiformats/multiaddr'
+import type { Multiaddr } from '@multiformats/multiaddr'
+import { createLibp2p } from 'libp2p'
+import { isIP } from 'node:net'
+
+/** The libp2p services a Grapevine node runs. */
+export type HostServices = {
+  identify: Identify
+  ping: Ping
+  pubsub: PubSub<GossipsubEvents>
+}
+
+/** A started libp2p node with Grapevine's services. */
+export type Host = Libp2p<HostServices>
+
+/** Options of the host. */
+export interface HostInit {
+  readonly privateKey: PrivateKey
+  /** the gossip listener, host:port */
+  readonly listenHost: string
+  readonly listenPort: number
+  /** the expected cluster size; gossipsub's mesh bounds follow it */
+  readonly expectedPeers?: number
+}
+
+/**
+ * Creates the libp2p host: TCP + noise + yamux, identify, ping and gossipsub.
+ * Gossipsub is tuned for small, fully connected clusters (see DESIGN.md's
+ * pitfalls): a message id from (from, seqno) so duplicates are dropped before
+ * their signature is checked, flood publishing of our own messages, and a
+ * mesh lower bound that covers a 5-node cluster.
+ */
+export async function createHost (init: HostInit): Promise<Host> {
+  const d = Math.max(6, (init.expectedPeers ?? 5) - 1)
+  return await createLibp2p<HostServices>({
+    privateKey: init.privateKey,
+    addresses: { listen: [toMultiaddr(init.listenHost, init.listenPort).toString()] },
+    transports: [tcp()],
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux()],
+    // membership redials and probes; the monitor only needs to catch dead sockets, generously
+    connectionMonitor: { pingInterval: 10_000, abortConnectionOnPingFailure: false },
+    connectionManager: { maxConnections: 1000, dialTimeout: 5000 },
+    services: {
+      identify: identify(),
+      ping: ping({ timeout: 10_000, maxInboundStreams: 64, maxOutboundStreams: 64 }),
+      pubsub: gossipsub({
+        allowPublishToZeroTopicPeers: true,
+        ignoreDuplicatePublishError: true,
+        emitSelf: false,
+        floodPublish: true,
+        D: d,
+        Dlo: d,
+        Dhi: d * 2,
+        heartbeatInterval: 700,
+        maxInboundDataLength: 8 * 1024 * 1024,
+        fastMsgIdFn: fastMsgId
+      })
+    }
+  })
+}
+
+// (from, seqno) identifies a signed message; computing it needs no hashing or signature check
+function fastMsgId (msg: { from?: Uint8Array, seqno?: Uint8Array }): string {
+  return Buffer.from(msg.from ?? []).toString('base64') + ':' + Buffer.from(msg.seqno ?? []).toString('hex')
+}
+
+/** A multiaddr for host:port (IPv4, IPv6 or a DNS name), optionally with the peer id. */
+export function toMultiaddr (host: string, port: number, peerId?: string): Multiaddr {
+  const v = isIP(host)
+  const proto = v === 4 ? 'ip4' : v === 6 ? 'ip6' : 'dns4'
+  return multiaddr(`/${proto}/${host}/tcp/${port}${peerId != null ? `/p2p/${peerId}` : ''}`)
+}

@@ -1,0 +1,180 @@
+import type { Message, PeerId } from '@libp2p/interface'
+import type { Logger } from 'pino'
+import { ProtocolError } from '../errors.js'
+import type { OwnerDelta, OwnerSnapshot } from '../registry/owner-state.js'
+import type { Registry } from '../registry/registry.js'
+import type { Op } from '../registry/types.js'
+import { compareStamps } from '../registry/types.js'
+import { decodeBatch, encodeBatch, parseSyncRequest, parseSyncResponse } from './codec.js'
+import type { SyncRequest, SyncResponse } from './codec.js'
+import type { Host } from './host.js'
+import { Publisher } from './publisher.js'
+import { request, serve } from './stream-rpc.js'
+
+/** The anti-entropy protocol: a version vector in, what the asker lacks out. */
+export const SYNC_PROTOCOL = '/grapevine/sync/1.0.0'
+const MAX_SYNC_BYTES = 256 * 1024 * 1024
+
+/** Collaborators of the replicator. */
+export interface ReplicatorComponents {
+  readonly host: Host
+  readonly registry: Registry
+  readonly logger: Logger
+  /** peers to sync with: members believed ALIVE, without this node */
+  readonly peers: () => PeerId[]
+}
+
+/** Options of the replicator. */
+export interface ReplicatorInit {
+  readonly nodeId: string
+  readonly epoch: number
+  readonly cluster: string
+  readonly batchMs: number
+  readonly batchMaxOps: number
+  readonly antiEntropyIntervalMs: number
+}
+
+/**
+ * Keeps this node's copy of every owner's sub-map in step: publishes our
+ * own ops in batches over gossipsub, applies others' batches when they
+ * continue the owner's seq, pulls on a gap, and every few seconds swaps
+ * version vectors with a random member and pulls what is missing.
+ */
+export class Replicator {
+  readonly topic: string
+  private readonly publisher: Publisher
+  private readonly inflight = new Map<string, Promise<void>>()
+  private readonly again = new Set<string>()
+  private timer: NodeJS.Timeout | undefined
+  private running = false
+  private readonly onMessage = (evt: CustomEvent<Message>): void => { this.receive(evt.detail) }
+
+  constructor (private readonly components: ReplicatorComponents, private readonly init: ReplicatorInit) {
+    this.topic = `grapevine/${init.cluster}/registry/1`
+    this.publisher = new Publisher(async batch => {
+      await components.host.services.pubsub.publish(this.topic, encodeBatch(batch))
+    }, components.logger, { owner: init.nodeId, epoch: init.epoch, batchMs: init.batchMs, maxOps: init.batchMaxOps })
+  }
+
+  /** Subscribes, serves the sync protocol and starts anti-entropy. */
+  async start (): Promise<void> {
+    if (this.running) return
+    this.running = true
+    const { host, logger } = this.components
+    host.services.pubsub.addEventListener('message', this.onMessage)
+    host.services.pubsub.subscribe(this.topic)
+    await serve(host, SYNC_PROTOCOL, 64 * 1024 * 1024, logger, (body, peer) => this.answer(body, peer))
+    this.schedule(Date.now())
+  }
+
+  /** Stops publishing and anti-entropy; idempotent. */
+  async stop (): Promise<void> {
+    if (!this.running) return
+    this.running = false
+    clearTimeout(this.timer)
+    this.publisher.stop()
+    const { host } = this.components
+    host.services.pubsub.removeEventListener('message', this.onMessage)
+    await host.unhandle(SYNC_PROTOCOL).catch(() => {})
+  }
+
+  /** Queues one of our ops for publication. */
+  publish (op: Op): void {
+    this.publisher.enqueue(op)
+  }
+
+  /** Pulls from a random peer now (a resumed watch is ahead of us). */
+  syncNow (): void {
+    const peers = this.components.peers()
+    if (peers.length > 0) void this.syncWith(peers[Math.floor(Math.random() * peers.length)])
+  }
+
+  /**
+   * Pulls what `peer` has and we lack. One pull per peer at a time; a pull
+   * asked for while one runs runs once more after it.
+   */
+  async syncWith (peer: PeerId): Promise<void> {
+    const id = peer.toString()
+    const running = this.inflight.get(id)
+    if (running != null) {
+      this.again.add(id)
+      return await running
+    }
+    const p = this.pull(peer).finally(() => {
+      this.inflight.delete(id)
+      if (this.again.delete(id) && this.running) void this.syncWith(peer)
+    })
+    this.inflight.set(id, p)
+    await p
+  }
+
+  private async pull (peer: PeerId): Promise<void> {
+    const { registry, logger, host } = this.components
+    const body: SyncRequest = { vector: registry.vector().map(e => ({ owner: e.owner, epoch: e.epoch, seq: e.seq })) }
+    try {
+      const raw = await request(host, peer, SYNC_PROTOCOL, body, { maxBytes: MAX_SYNC_BYTES, signal: AbortSignal.timeout(30_000) })
+      const res = parseSyncResponse(raw)
+      let applied = 0
+      for (const d of res.deltas) if (registry.applyDelta(d)) applied++
+      for (const s of res.snapshots) if (registry.applySnapshot(s)) applied++
+      if (applied > 0) logger.debug({ peer: peer.toString(), applied }, 'anti-entropy pulled')
+    } catch (err) {
+      logger.debug({ err, peer: peer.toString() }, 'anti-entropy pull failed')
+    }
+  }
+
+  // Answers a pull: deltas where the asker holds our epoch and we still know the delta; snapshots otherwise.
+  private answer (body: unknown, peer: PeerId): SyncResponse {
+    const req = parseSyncRequest(body)
+    const theirs = new Map(req.vector.map(e => [e.owner, e]))
+    const deltas: OwnerDelta[] = []
+    const snapshots: OwnerSnapshot[] = []
+    for (const o of this.components.registry.owners.values()) {
+      if (o.epoch === 0) continue
+      const t = theirs.get(o.owner)
+      if (t != null && compareStamps(t, o.head) >= 0) continue
+      const delta = t != null && t.epoch === o.epoch ? o.deltaSince(t) : null
+      if (delta != null && t != null) {
+        deltas.push({ owner: o.owner, epoch: o.epoch, since: t.seq, head: o.seq, entries: delta.map(e => ({ key: e.key, stamp: e.stamp, record: e.record })) })
+      } else {
+        snapshots.push(o.snapshot())
+      }
+    }
+    // push-pull: when the asker is ahead of us anywhere, pull from it in turn
+    for (const t of req.vector) {
+      const o = this.components.registry.owners.get(t.owner)
+      if (o == null || compareStamps(t, o.head) > 0) {
+        void this.syncWith(peer)
+        break
+      }
+    }
+    return { deltas, snapshots }
+  }
+
+  private receive (msg: Message): void {
+    if (msg.topic !== this.topic || msg.type !== 'signed') return
+    const { registry, logger } = this.components
+    try {
+      const batch = decodeBatch(msg.data)
+      // only the owner writes its records: a batch must come signed by its owner
+      if (batch.owner !== msg.from.toString()) throw new ProtocolError('batch.owner: not the signer')
+      if (batch.owner === this.init.nodeId) return
+      const result = registry.applyBatch(batch)
+      if (result.kind === 'gap') void this.syncWith(msg.from)
+    } catch (err) {
+      logger.warn({ err, peer: msg.from.toString() }, 'dropped a bad gossip batch')
+    }
+  }
+
+  private schedule (startedAt: number): void {
+    const period = this.init.antiEntropyIntervalMs
+    // jitter spreads the pulls of many nodes; the next due time is computed from the start (no drift)
+    const delay = Math.max(0, period - ((Date.now() - startedAt) % period)) + Math.random() * period * 0.1
+    this.timer = setTimeout(() => {
+      if (!this.running) return
+      this.syncNow()
+      this.schedule(startedAt)
+    }, delay)
+    this.timer.unref()
+  }
+}

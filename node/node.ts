@@ -1,0 +1,196 @@
+import { hostname } from 'node:os'
+import type { Server } from '@grpc/grpc-js'
+import type { Logger } from 'pino'
+import { clusterService } from './api/cluster-service.js'
+import { HealthService } from './api/health-service.js'
+import { registryService } from './api/registry-service.js'
+import { bind, createGrpcServer, shutdown } from './api/server.js'
+import type { NodeConfig } from './config.js'
+import { DataDir } from './data-dir.js'
+import { createHost } from './gossip/host.js'
+import type { Host } from './gossip/host.js'
+import { Replicator } from './gossip/replicator.js'
+import { Membership } from './membership/membership.js'
+import type { MemberChange } from './membership/member-table.js'
+import { Discovery } from './registry/discovery.js'
+import { LocalOwner } from './registry/local-owner.js'
+import { Registry } from './registry/registry.js'
+import type { OwnerLiveness } from './registry/types.js'
+import { WatchHub } from './registry/watch-hub.js'
+import { Persister } from './persister.js'
+
+/** Options of one node. */
+export interface NodeInit {
+  readonly name: string
+  readonly dataDir: string
+  readonly grpcHost: string
+  /** 0 picks a free port */
+  readonly grpcPort: number
+  readonly gossipHost: string
+  /** 0 picks a free port */
+  readonly gossipPort: number
+  /** seeds' gossip addresses, host:port */
+  readonly seeds: readonly string[]
+  readonly cluster: string
+  readonly config: NodeConfig
+  readonly logger: Logger
+}
+
+/** The parts of a started node, for tests and the API. */
+interface Parts {
+  host: Host
+  registry: Registry
+  owner: LocalOwner
+  replicator: Replicator
+  membership: Membership
+  watchHub: WatchHub
+  server: Server
+  health: HealthService
+  persister: Persister
+  reaper: NodeJS.Timeout
+}
+
+/**
+ * A Grapevine node: wires the parts and starts and stops them in order.
+ * start() and stop() are idempotent; a failed start stops what had started.
+ */
+export class GrapevineNode {
+  id = ''
+  grpcAddress = ''
+  gossipAddress = ''
+  private parts: Partial<Parts> = {}
+  private state: 'new' | 'starting' | 'running' | 'stopping' | 'stopped' = 'new'
+
+  constructor (readonly init: NodeInit) {}
+
+  /** The started node's registry (tests read it directly). */
+  get registry (): Registry {
+    if (this.parts.registry == null) throw new Error('node not started')
+    return this.parts.registry
+  }
+
+  /** The started node's membership. */
+  get membership (): Membership {
+    if (this.parts.membership == null) throw new Error('node not started')
+    return this.parts.membership
+  }
+
+  /** Starts every part; resolves when the node serves gRPC. */
+  async start (): Promise<void> {
+    if (this.state !== 'new') return
+    this.state = 'starting'
+    try {
+      await this.startParts()
+      this.state = 'running'
+    } catch (err) {
+      await this.stop({ leave: false })
+      throw err
+    }
+  }
+
+  /** Stops the node: with `leave`, tells the cluster it LEFT first. Idempotent. */
+  async stop (opts: { leave?: boolean } = {}): Promise<void> {
+    if (this.state === 'stopping' || this.state === 'stopped') return
+    this.state = 'stopping'
+    const p = this.parts
+    const { config, logger } = this.init
+    clearInterval(p.reaper)
+    p.health?.shutdown()
+    if (opts.leave !== false && p.membership != null) await p.membership.leave(config.grpcShutdownMs).catch(err => { logger.warn({ err }, 'leave failed') })
+    if (p.server != null) await shutdown(p.server, config.grpcShutdownMs)
+    p.watchHub?.close()
+    p.owner?.stop()
+    await p.replicator?.stop()
+    await p.membership?.stop()
+    await p.persister?.flush()
+    await p.host?.stop()
+    this.state = 'stopped'
+    logger.info('stopped')
+  }
+
+  private async startParts (): Promise<void> {
+    const { init } = this
+    const { config } = init
+    const dir = new DataDir(init.dataDir)
+    await dir.open()
+    const privateKey = await dir.key()
+    const incarnation = await dir.nextIncarnation()
+    const host = this.parts.host = await createHost({ privateKey, listenHost: init.gossipHost, listenPort: init.gossipPort })
+    this.id = host.peerId.toString()
+    const logger = init.logger.child({ nodeId: this.id.slice(-8), node: init.name })
+    this.gossipAddress = `${advertised(init.gossipHost)}:${boundPort(host)}`
+    const now = Date.now
+    const registry = this.parts.registry = new Registry({ now })
+    const persister = this.parts.persister = new Persister(dir, () => owner.records(), logger, config.persistDebounceMs)
+    const replicator: Replicator = this.parts.replicator = new Replicator({ host, registry, logger: logger.child({ c: 'replicator' }), peers: () => membership.livePeers() }, {
+      nodeId: this.id, epoch: incarnation, cluster: init.cluster, batchMs: config.gossipBatchMs, batchMaxOps: config.gossipBatchMaxOps, antiEntropyIntervalMs: config.antiEntropyIntervalMs
+    })
+    const owner = this.parts.owner = new LocalOwner({ registry, logger, now, publish: op => { replicator.publish(op) }, changed: () => { persister.schedule() } },
+      { nodeId: this.id, epoch: incarnation, sweepIntervalMs: Math.min(250, config.probeIntervalMs) })
+    const health = this.parts.health = new HealthService()
+    const server = this.parts.server = createGrpcServer({
+      registry: registryService({ registry, owner, discovery: new Discovery(registry), watchHub: this.watchHub(registry, replicator, logger), logger, defaultTtlMs: config.defaultTtlMs }),
+      cluster: clusterService({ nodeId: this.id, name: init.name, members: { all: () => membership.table.all() } as any, registry, logger }),
+      health: health.handlers()
+    })
+    // persisted records are back before the first call is served: a Heartbeat right after a restart must find them
+    owner.restore(await dir.records())
+    this.grpcAddress = `${advertised(init.grpcHost)}:${await bind(server, init.grpcHost, init.grpcPort)}`
+    const membership: Membership = this.parts.membership = new Membership({ host, logger: logger.child({ c: 'membership' }), now }, {
+      self: { id: this.id, name: init.name, grpcAddress: this.grpcAddress, gossipAddress: this.gossipAddress, state: 'ALIVE', incarnation },
+      cluster: init.cluster,
+      seeds: init.seeds,
+      probeIntervalMs: config.probeIntervalMs,
+      probeTimeoutMs: config.probeTimeoutMs,
+      failureTimeoutMs: config.failureTimeoutMs,
+      gossipIntervalMs: config.antiEntropyIntervalMs,
+      joinRetryMs: config.joinRetryMs
+    })
+    membership.table.subscribe(c => { this.memberChanged(c, logger) })
+    await replicator.start()
+    await membership.start()
+    owner.start()
+    this.parts.reaper = setInterval(() => { this.reap() }, Math.min(1000, config.ownerReapMs / 4)).unref()
+    logger.info({ grpc: this.grpcAddress, gossip: this.gossipAddress, incarnation, cluster: init.cluster }, 'node started')
+  }
+
+  private watchHub (registry: Registry, replicator: Replicator, logger: Logger): WatchHub {
+    this.parts.watchHub = new WatchHub({ registry, logger: logger.child({ c: 'watch' }), requestCatchUp: () => { replicator.syncNow() } },
+      { queueMax: this.init.config.watchQueueMax, catchUpMs: this.init.config.watchCatchUpMs })
+    return this.parts.watchHub
+  }
+
+  // Folds membership into the view: DEAD owners' records go CRITICAL, LEFT ones go.
+  private memberChanged ({ member, previous }: MemberChange, logger: Logger): void {
+    if (previous?.state !== member.state) logger.info({ member: member.name, peer: member.id.slice(-8), state: member.state, incarnation: member.incarnation }, 'member state changed')
+    if (member.id === this.id) return
+    const liveness: OwnerLiveness = member.state === 'DEAD' ? 'dead' : member.state === 'LEFT' ? 'gone' : 'alive'
+    this.parts.registry?.setLiveness(member.id, liveness)
+    const back = previous == null || previous.state === 'DEAD' || previous.state === 'LEFT' || previous.incarnation < member.incarnation
+    if (liveness === 'alive' && back) void this.parts.replicator?.syncWith(this.parts.membership!.livePeers().find(p => p.toString() === member.id) ?? (undefined as never))
+  }
+
+  // Drops the records of owners DEAD for longer than ownerReapMs, and old tombstones.
+  private reap (): void {
+    const { membership, registry } = this.parts
+    if (membership == null || registry == null) return
+    const now = Date.now()
+    for (const m of membership.table.all()) {
+      if (m.state === 'DEAD' && now - membership.table.stateSince(m.id) >= this.init.config.ownerReapMs) registry.setLiveness(m.id, 'gone')
+    }
+    registry.prune(this.init.config.tombstoneRetentionMs, this.init.config.maxTombstonesPerOwner)
+  }
+}
+
+// a wildcard bind is not an address others can dial: advertise the host name instead
+function advertised (host: string): string {
+  return host === '0.0.0.0' || host === '::' ? hostname() : host
+}
+
+function boundPort (host: Host): number {
+  for (const ma of host.getMultiaddrs()) {
+    const port = ma.toOptions().port
+    if (port > 0) return port
+  }
+  throw new Error('libp2p is not listening on TCP')
+}

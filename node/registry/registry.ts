@@ -1,0 +1,234 @@
+import { OwnerState } from './owner-state.js'
+import type { ApplyResult, KeyChange, OwnerDelta, OwnerSnapshot } from './owner-state.js'
+import { ViewDigest } from './view-digest.js'
+import type { InstanceRecord, Op, OpBatch, OwnerLiveness, VectorEntry } from './types.js'
+
+/** A change of the view: the effective record of one key before and after. */
+export interface ViewChange {
+  readonly key: string
+  readonly service: string
+  readonly before: InstanceRecord | null
+  readonly after: InstanceRecord | null
+}
+
+/** Receives every batch of view changes, synchronously, in order. */
+export type ViewListener = (changes: readonly ViewChange[]) => void
+
+/** Collaborators of the registry. */
+export interface RegistryComponents {
+  readonly now: () => number
+}
+
+/**
+ * The replicated registry at one node: one OwnerState per owner, and the
+ * view, their union. When two owners hold the same key (a client failed
+ * over), the newer registration wins; a DEAD owner's records show as
+ * CRITICAL; a gone (LEFT or reaped) owner's records are dropped.
+ */
+export class Registry {
+  readonly owners = new Map<string, OwnerState>()
+  private readonly holders = new Map<string, Set<string>>()
+  private readonly byService = new Map<string, Map<string, InstanceRecord>>()
+  private readonly listeners = new Set<ViewListener>()
+  private readonly digestAcc = new ViewDigest()
+  private liveCount = 0
+  /** rises on every view change; caches of answers compare it */
+  version = 0
+  /** rises on every change of the version vector; token caches compare it */
+  vectorVersion = 0
+
+  constructor (private readonly components: RegistryComponents) {}
+
+  /** The owner's state, created empty on first mention. */
+  owner (id: string): OwnerState {
+    let o = this.owners.get(id)
+    if (o == null) {
+      o = new OwnerState(id)
+      this.owners.set(id, o)
+    }
+    return o
+  }
+
+  /** Applies a gossiped batch; on 'gap' the caller pulls from the owner. */
+  applyBatch (batch: OpBatch): ApplyResult {
+    const o = this.owner(batch.owner)
+    const result = o.applyBatch(batch, this.components.now())
+    if (result.kind === 'applied') {
+      this.vectorVersion++
+      this.absorb(o, result.changes)
+    }
+    return result
+  }
+
+  /** Applies one of this node's own ops (the owner's write path). */
+  applyLocal (owner: string, op: Op): void {
+    const o = this.owner(owner)
+    const c = o.applyOp(op, this.components.now())
+    this.vectorVersion++
+    this.absorb(o, c == null ? [] : [c])
+  }
+
+  /** Applies a pulled delta; false when it did not fit (pull a snapshot). */
+  applyDelta (delta: OwnerDelta): boolean {
+    const o = this.owner(delta.owner)
+    const changes = o.applyDelta(delta, this.components.now())
+    if (changes == null) return false
+    this.vectorVersion++
+    this.absorb(o, changes)
+    return true
+  }
+
+  /** Replaces an owner's sub-map with a snapshot newer than what we hold. */
+  applySnapshot (snap: OwnerSnapshot): boolean {
+    const o = this.owner(snap.owner)
+    const changes = o.replaceWith(snap, this.components.now())
+    if (changes == null) return false
+    this.vectorVersion++
+    this.absorb(o, changes)
+    return true
+  }
+
+  /**
+   * Sets an owner's liveness from membership: 'dead' shows its records as
+   * CRITICAL, 'gone' drops them (as tombstones), 'alive' restores them.
+   */
+  setLiveness (owner: string, liveness: OwnerLiveness): void {
+    // an owner not heard from yet keeps its verdict too: records learned later must show it
+    const o = this.owner(owner)
+    if (o.liveness === liveness) return
+    const keys = [...o.entries.values()].filter(e => e.record != null).map(e => e.key)
+    o.liveness = liveness
+    this.vectorVersion++
+    if (liveness === 'gone') {
+      this.absorb(o, o.forget(this.components.now()))
+      return
+    }
+    this.recompute(keys)
+  }
+
+  /** The version vector: how far this node has caught up with each owner. */
+  vector (): VectorEntry[] {
+    const out: VectorEntry[] = []
+    for (const o of this.owners.values()) out.push({ owner: o.owner, epoch: o.epoch, seq: o.seq, liveness: o.liveness })
+    return out
+  }
+
+  /** Effective record of a key, or undefined. */
+  get (service: string, key: string): InstanceRecord | undefined {
+    return this.byService.get(service)?.get(key)
+  }
+
+  /** The view's records of one service (live map: do not mutate). */
+  service (service: string): ReadonlyMap<string, InstanceRecord> | undefined {
+    return this.byService.get(service)
+  }
+
+  /** Services with at least one record, with their record maps. */
+  services (): IterableIterator<[string, ReadonlyMap<string, InstanceRecord>]> {
+    return this.byService.entries()
+  }
+
+  /** Number of records in the view. */
+  get size (): number {
+    return this.liveCount
+  }
+
+  /** Hex digest of the view (see ViewDigest). */
+  digest (): string {
+    return this.digestAcc.hex()
+  }
+
+  /** Subscribes to view changes; returns the unsubscribe function. */
+  subscribe (listener: ViewListener): () => void {
+    this.listeners.add(listener)
+    return () => { this.listeners.delete(listener) }
+  }
+
+  /** Prunes old tombstones of every owner. */
+  prune (retentionMs: number, maxPerOwner: number): number {
+    let n = 0
+    const now = this.components.now()
+    for (const o of this.owners.values()) n += o.pruneTombstones(now, retentionMs, maxPerOwner)
+    return n
+  }
+
+  private absorb (o: OwnerState, changes: readonly KeyChange[]): void {
+    if (changes.length === 0) return
+    for (const c of changes) {
+      let set = this.holders.get(c.key)
+      if (c.after != null) {
+        if (set == null) this.holders.set(c.key, set = new Set())
+        set.add(o.owner)
+      } else if (set != null) {
+        set.delete(o.owner)
+        if (set.size === 0) this.holders.delete(c.key)
+      }
+    }
+    this.recompute(changes.map(c => c.key))
+  }
+
+  // Recomputes the effective record of each key and emits what changed.
+  private recompute (keys: readonly string[]): void {
+    const out: ViewChange[] = []
+    for (const key of keys) {
+      const service = key.slice(0, key.indexOf('/'))
+      const before = this.byService.get(service)?.get(key) ?? null
+      const after = this.winner(key)
+      if (sameView(before, after)) continue
+      this.store(service, key, before, after)
+      out.push({ key, service, before, after })
+    }
+    if (out.length === 0) return
+    this.version++
+    for (const l of this.listeners) l(out)
+  }
+
+  private winner (key: string): InstanceRecord | null {
+    const set = this.holders.get(key)
+    if (set == null) return null
+    let best: InstanceRecord | null = null
+    let bestOwner: OwnerState | null = null
+    for (const id of set) {
+      const o = this.owners.get(id)
+      const r = o?.entries.get(key)?.record
+      if (o == null || r == null || o.liveness === 'gone') continue
+      if (best == null || newer(r, best)) {
+        best = r
+        bestOwner = o
+      }
+    }
+    if (best == null || bestOwner == null) return null
+    // a dead owner can no longer renew or expire its records: keep them out of healthy answers
+    return bestOwner.liveness === 'dead' && best.status !== 'CRITICAL' ? { ...best, status: 'CRITICAL' } : best
+  }
+
+  private store (service: string, key: string, before: InstanceRecord | null, after: InstanceRecord | null): void {
+    let m = this.byService.get(service)
+    if (before != null) {
+      this.digestAcc.toggle(key, before)
+      this.liveCount--
+    }
+    if (after != null) {
+      if (m == null) this.byService.set(service, m = new Map())
+      m.set(key, after)
+      this.digestAcc.toggle(key, after)
+      this.liveCount++
+    } else if (m != null) {
+      m.delete(key)
+      if (m.size === 0) this.byService.delete(service)
+    }
+  }
+}
+
+/** The newer registration wins; ties go to the later update, then the larger owner id. */
+export function newer (a: InstanceRecord, b: InstanceRecord): boolean {
+  if (a.registeredAtMs !== b.registeredAtMs) return a.registeredAtMs > b.registeredAtMs
+  if (a.updatedAtMs !== b.updatedAtMs) return a.updatedAtMs > b.updatedAtMs
+  return a.ownerNode > b.ownerNode
+}
+
+function sameView (a: InstanceRecord | null, b: InstanceRecord | null): boolean {
+  if (a === b) return true
+  if (a == null || b == null) return false
+  return a.ownerNode === b.ownerNode && a.updatedAtMs === b.updatedAtMs && a.registeredAtMs === b.registeredAtMs && a.status === b.status
+}

@@ -1,0 +1,239 @@
+import type { Logger } from 'pino'
+import { WatcherOverflowError } from '../errors.js'
+import { CoalescingQueue } from './watch-queue.js'
+import type { Registry, ViewChange } from './registry.js'
+import { compareStamps } from './types.js'
+import type { InstanceRecord, VectorEntry } from './types.js'
+import { encodeVector } from './version-vector.js'
+
+/** What a watcher wants: one service ('' = all) and tags it must carry. */
+export interface WatchFilter {
+  readonly service: string
+  readonly tags: readonly string[]
+}
+
+/** One event to a watcher; `token` resumes right after it on any node. */
+export type WatchEvent =
+  | { readonly type: 'UPSERT', readonly record: InstanceRecord, readonly token: Uint8Array }
+  | { readonly type: 'DELETE', readonly service: string, readonly instanceId: string, readonly token: Uint8Array }
+  | { readonly type: 'SYNCED', readonly token: Uint8Array }
+
+/** Where a watcher's events go (a gRPC stream in production). */
+export interface WatchSink {
+  /** writes one event; false when the sink is full (then wait for onDrain) */
+  write: (event: WatchEvent) => boolean
+  /** calls `cb` once when the sink can take more */
+  onDrain: (cb: () => void) => void
+  /** ends the watch with an error (overflow) */
+  fail: (err: Error) => void
+}
+
+/** Collaborators of the hub. */
+export interface WatchHubComponents {
+  readonly registry: Registry
+  readonly logger: Logger
+  /** asks anti-entropy to pull now: a resumed watch is ahead of this node */
+  readonly requestCatchUp: () => void
+}
+
+/** Options of the hub. */
+export interface WatchHubInit {
+  readonly queueMax: number
+  readonly catchUpMs: number
+}
+
+/** A handle to close a watch. */
+export interface WatchHandle {
+  close: () => void
+}
+
+// SYNCED has no key of its own; this one sorts it among the per-key events
+const SYNCED_KEY = '\u0000synced'
+
+/**
+ * Fans view changes out to watchers. It never blocks the registry: each
+ * watcher has a bounded queue that coalesces to the latest state per key;
+ * a watcher whose queue overflows is cut off and resumes with its token.
+ */
+export class WatchHub {
+  private readonly watchers = new Set<Watcher>()
+  private tokenCache: { version: number, token: Uint8Array } | undefined
+  private readonly unsubscribe: () => void
+
+  constructor (private readonly components: WatchHubComponents, private readonly init: WatchHubInit) {
+    this.unsubscribe = components.registry.subscribe(changes => { this.dispatch(changes) })
+  }
+
+  /** Number of open watchers. */
+  get size (): number {
+    return this.watchers.size
+  }
+
+  /** The current resume token (the encoded version vector), cached while unchanged. */
+  token (): Uint8Array {
+    const r = this.components.registry
+    if (this.tokenCache?.version !== r.vectorVersion) this.tokenCache = { version: r.vectorVersion, token: encodeVector(r.vector()) }
+    return this.tokenCache.token
+  }
+
+  /**
+   * Opens a watch: a snapshot of the matching set then SYNCED, or, with a
+   * resume vector, only what changed since it then SYNCED; then live changes.
+   */
+  open (filter: WatchFilter, resume: VectorEntry[] | null, sink: WatchSink): WatchHandle {
+    const w = new Watcher(filter, sink, this.init.queueMax, () => { this.drop(w) })
+    this.watchers.add(w)
+    if (resume == null) {
+      this.sendSnapshot(w)
+    } else {
+      this.resume(w, resume, Date.now() + this.init.catchUpMs)
+    }
+    return { close: () => { this.drop(w) } }
+  }
+
+  /** Closes every watcher and detaches from the registry. */
+  close (): void {
+    for (const w of this.watchers) w.closed = true
+    this.watchers.clear()
+    this.unsubscribe()
+  }
+
+  private dispatch (changes: readonly ViewChange[]): void {
+    if (this.watchers.size === 0) return
+    const token = this.token()
+    for (const w of this.watchers) {
+      if (!w.live) continue
+      for (const c of changes) w.offer(c.key, c.before, c.after, token)
+      w.flush()
+    }
+  }
+
+  private sendSnapshot (w: Watcher): void {
+    const token = this.token()
+    const services = w.filter.service === '' ? this.components.registry.services() : one(this.components.registry, w.filter.service)
+    for (const [, records] of services) {
+      for (const [key, r] of records) w.offer(key, null, r, token, true)
+    }
+    this.goLive(w, token)
+  }
+
+  // Sends what changed since `vector`; waits (briefly) while this node is behind it.
+  private resume (w: Watcher, vector: VectorEntry[], deadline: number): void {
+    if (w.closed) return
+    const keys = this.changedSince(vector)
+    if (keys == null) {
+      if (Date.now() < deadline) {
+        this.components.requestCatchUp()
+        setTimeout(() => { this.resume(w, vector, deadline) }, 50).unref()
+        return
+      }
+      this.components.logger.warn({ owners: vector.length }, 'resume token still ahead after catch-up; sending a fresh snapshot')
+      this.sendSnapshot(w)
+      return
+    }
+    const token = this.token()
+    const reg = this.components.registry
+    for (const key of keys) {
+      const service = key.slice(0, key.indexOf('/'))
+      const r = reg.get(service, key) ?? null
+      // the watcher may have had the key: a DELETE it did not need is harmless, a missed one is not
+      w.offer(key, { service }, r, token, true)
+    }
+    this.goLive(w, token)
+  }
+
+  /** Keys changed since `vector`, or null when this node is behind it. */
+  private changedSince (vector: VectorEntry[]): Set<string> | null {
+    const reg = this.components.registry
+    const theirs = new Map(vector.map(e => [e.owner, e]))
+    for (const e of vector) {
+      const o = reg.owners.get(e.owner)
+      // a gone owner was forgotten on purpose (head reset): its tombstones answer the token below
+      if (e.seq > 0 && o?.liveness !== 'gone' && (o == null || compareStamps(e, o.head) > 0)) return null
+    }
+    const keys = new Set<string>()
+    for (const o of reg.owners.values()) {
+      const t = theirs.get(o.owner)
+      const delta = t == null || t.liveness !== o.liveness ? null : o.deltaSince(t)
+      const entries = delta ?? o.entries.values()
+      for (const e of entries) keys.add(e.key)
+    }
+    return keys
+  }
+
+  private goLive (w: Watcher, token: Uint8Array): void {
+    w.queueSynced(token)
+    w.live = true
+    w.flush()
+  }
+
+  private drop (w: Watcher): void {
+    w.closed = true
+    this.watchers.delete(w)
+  }
+}
+
+function one (registry: Registry, service: string): Array<[string, ReadonlyMap<string, InstanceRecord>]> {
+  const m = registry.service(service)
+  return m == null ? [] : [[service, m]]
+}
+
+class Watcher {
+  readonly queue: CoalescingQueue<WatchEvent>
+  private readonly max: number
+  live = false
+  closed = false
+  private waiting = false
+
+  constructor (readonly filter: WatchFilter, private readonly sink: WatchSink, max: number, private readonly onDrop: () => void) {
+    this.max = max
+    this.queue = new CoalescingQueue(max)
+  }
+
+  /** Queues the event a change means to this watcher; `initial` (snapshot, resume) is not bounded. */
+  offer (key: string, before: Pick<InstanceRecord, 'service'> | null, after: InstanceRecord | null, token: Uint8Array, initial = false): void {
+    if (this.closed) return
+    let event: WatchEvent | undefined
+    if (after != null && this.matches(after)) {
+      event = { type: 'UPSERT', record: after, token }
+    } else if (before != null && this.matchesService(before.service)) {
+      event = { type: 'DELETE', service: before.service, instanceId: key.slice(key.indexOf('/') + 1), token }
+    }
+    if (event != null && !this.queue.push(key, event, initial)) this.overflow()
+  }
+
+  queueSynced (token: Uint8Array): void {
+    this.queue.push(SYNCED_KEY, { type: 'SYNCED', token }, true)
+  }
+
+  /** Writes queued events until the sink is full. */
+  flush (): void {
+    while (!this.closed && !this.waiting) {
+      const ev = this.queue.shift()
+      if (ev == null) return
+      if (!this.sink.write(ev)) {
+        this.waiting = true
+        this.sink.onDrain(() => {
+          this.waiting = false
+          this.flush()
+        })
+      }
+    }
+  }
+
+  private matches (r: InstanceRecord): boolean {
+    if (!this.matchesService(r.service)) return false
+    for (const t of this.filter.tags) if (!r.tags.includes(t)) return false
+    return true
+  }
+
+  private matchesService (service: string): boolean {
+    return this.filter.service === '' || this.filter.service === service
+  }
+
+  private overflow (): void {
+    this.queue.clear()
+    this.onDrop()
+    this.sink.fail(new WatcherOverflowError(`watcher fell more than ${this.max} events behind; resume with the last token`))
+  }
+}

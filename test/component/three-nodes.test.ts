@@ -1,0 +1,136 @@
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { status } from '@grpc/grpc-js'
+import { pino } from 'pino'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { connect, unary } from '../../client/client.js'
+import type { GrapevineClients } from '../../client/client.js'
+import { waitFor } from '../../cluster/wait.js'
+import { createConfig } from '../../node/config.js'
+import { toMultiaddr } from '../../node/gossip/host.js'
+import { SYNC_PROTOCOL } from '../../node/gossip/replicator.js'
+import { request } from '../../node/gossip/stream-rpc.js'
+import { MEMBERS_PROTOCOL } from '../../node/membership/membership.js'
+import { GrapevineNode } from '../../node/node.js'
+import { WatchRecorder } from '../helpers/watch-recorder.js'
+
+// Three real nodes in this process: real libp2p over TCP on 127.0.0.1, real gRPC.
+describe('three nodes in one process', () => {
+  let dir: string
+  const nodes: GrapevineNode[] = []
+  const clients: GrapevineClients[] = []
+
+  async function startNode (name: string, seeds: string[]): Promise<GrapevineNode> {
+    const node = new GrapevineNode({
+      name,
+      dataDir: path.join(dir, name),
+      grpcHost: '127.0.0.1',
+      grpcPort: 0,
+      gossipHost: '127.0.0.1',
+      gossipPort: 0,
+      seeds,
+      cluster: 'component',
+      config: createConfig('test'),
+      logger: pino({ level: 'silent' })
+    })
+    await node.start()
+    nodes.push(node)
+    clients.push(connect(node.grpcAddress))
+    return node
+  }
+
+  const status_ = async (i: number): Promise<any> => await unary(clients[i].cluster, 'Status', {})
+  const discover = async (i: number, service: string, includeUnhealthy = false): Promise<any[]> =>
+    (await unary<any>(clients[i].registry, 'Discover', { service, include_unhealthy: includeUnhealthy })).instances
+
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'grapevine-component-'))
+    const first = await startNode('a', [])
+    await startNode('b', [first.gossipAddress])
+    await startNode('c', [first.gossipAddress])
+    await waitFor(async () => (await Promise.all([0, 1, 2].map(status_))).every(s => s.members_alive === 3), { timeoutMs: 15_000, message: 'all three ALIVE' })
+  })
+
+  afterAll(async () => {
+    for (const c of clients) c.close()
+    await Promise.all(nodes.map(async n => await n.stop({ leave: false })))
+    await rm(dir, { recursive: true, force: true })
+  })
+
+  it('replicates a registration to every node and to a watch on another node', async () => {
+    const watch = new WatchRecorder(clients[1].registry, { service: 'pay' })
+    await waitFor(() => watch.synced, { message: 'watch SYNCED' })
+    const res = await unary<any>(clients[0].registry, 'Register', { instance: { service: 'pay', instance_id: 'p1', address: '10.0.0.7', port: 8080, tags: ['v2'] } })
+    expect(res.instance.owner_node).toBe(nodes[0].id)
+    expect(res.instance.status).toBe('PASSING')
+    const seen = await waitFor(async () => (await discover(2, 'pay')).find(i => i.instance_id === 'p1'), { message: 'p1 on node c' })
+    expect(seen).toMatchObject({ address: '10.0.0.7', port: 8080, tags: ['v2'], weight: 100 })
+    await waitFor(() => watch.find('UPSERT', 'pay', 'p1'), { message: 'UPSERT on the watch' })
+    await unary(clients[0].registry, 'Deregister', { service: 'pay', instance_id: 'p1' })
+    await waitFor(() => watch.find('DELETE', 'pay', 'p1'), { message: 'DELETE on the watch' })
+    expect(await discover(2, 'pay', true)).toEqual([])
+    watch.close()
+  })
+
+  it('agrees on one digest once all nodes hold the same records', async () => {
+    for (let i = 0; i < 20; i++) {
+      await unary(clients[i % 3].registry, 'Register', { instance: { service: 'digest', instance_id: `d${i}`, address: 'host.example', port: 1000 + i } })
+    }
+    const digests = await waitFor(async () => {
+      const s = await Promise.all([0, 1, 2].map(status_))
+      return s.every(x => x.instances === s[0].instances && x.digest === s[0].digest) && s[0].instances >= 20 ? s : undefined
+    }, { message: 'equal digests' })
+    expect(digests[0].digest).toMatch(/^[0-9a-f]{32}$/)
+    const before = digests[0].digest
+    await unary(clients[0].registry, 'Deregister', { service: 'digest', instance_id: 'd0' })
+    await waitFor(async () => (await status_(1)).digest !== before, { message: 'digest moves on a change' })
+  })
+
+  it('rejects bad input naming the field and changes nothing', async () => {
+    const before = await status_(0)
+    const err = await unary(clients[0].registry, 'Register', { instance: { service: 'pay', address: '10.0.0.1', port: 70000 } }).catch(e => e)
+    expect(err.code).toBe(status.INVALID_ARGUMENT)
+    expect(err.details).toContain('instance.port')
+    const hb = await unary(clients[0].registry, 'Heartbeat', { service: 'pay', instance_id: 'nope' }).catch(e => e)
+    expect(hb.code).toBe(status.NOT_FOUND)
+    expect((await status_(0)).digest).toBe(before.digest)
+  })
+
+  it('survives garbage from a peer on every protocol and on gossip', async () => {
+    const [a, b] = nodes
+    const before = await status_(1)
+    const host = (a as any).parts.host
+    const target = toMultiaddr('127.0.0.1', Number(b.gossipAddress.split(':')[1]), b.id)
+    for (const protocol of [SYNC_PROTOCOL, MEMBERS_PROTOCOL]) {
+      for (const body of [null, 42, 'x', { vector: 'no' }, { v: 1, cluster: 'component', members: [{ id: 5 }] }]) {
+        await expect(request(host, target, protocol, body, { maxBytes: 1 << 20 })).rejects.toThrow()
+      }
+    }
+    await host.services.pubsub.publish('grapevine/component/registry/1', Buffer.from('{"v":1,"owner":"x","epoch":1,"ops":[{"seq":"a"}]}'))
+    await host.services.pubsub.publish('grapevine/component/members/1', Buffer.from('not json'))
+    // a well-formed batch that claims another owner is refused too: only the owner writes its records
+    const record = { service: 'pay', instanceId: 'forged', address: '10.6.6.6', port: 6, protocol: '', version: '', tags: [], metadata: {}, weight: 100, zone: '', status: 'PASSING', ownerNode: 'forged-owner', registeredAtMs: 1, updatedAtMs: 1, ttlMs: 30000 }
+    const forged = { v: 1, owner: 'forged-owner', epoch: 1, ops: [{ seq: 1, key: 'pay/forged', record }] }
+    await host.services.pubsub.publish('grapevine/component/registry/1', Buffer.from(JSON.stringify(forged)))
+    // gossip from one sender arrives in order: once a later op of a's is on b, so was the garbage
+    await unary(clients[0].registry, 'Register', { instance: { service: 'sentinel', instance_id: 's1', address: '10.0.0.1', port: 1 } })
+    await waitFor(async () => (await discover(1, 'sentinel')).length === 1, { message: 'sentinel on b' })
+    const after = await status_(1)
+    expect(after.instances).toBe(before.instances + 1)
+    expect(await discover(1, 'pay', true)).toEqual([])
+    expect(after.members_alive).toBe(3)
+    expect(b.registry.owners.has('forged-owner')).toBe(false)
+  })
+
+  it('drops the instances of a node that leaves gracefully at once', async () => {
+    await unary(clients[2].registry, 'Register', { instance: { service: 'leaving', instance_id: 'l1', address: '10.0.0.9', port: 9 } })
+    await waitFor(async () => (await discover(0, 'leaving')).length === 1, { message: 'l1 on node a' })
+    clients[2].close()
+    await nodes[2].stop({ leave: true })
+    // gone from the view entirely (not just CRITICAL), long before failure detection and reaping would act
+    await waitFor(async () => (await discover(0, 'leaving', true)).length === 0, { timeoutMs: 2000, message: 'l1 gone from node a' })
+    const members = await unary<any>(clients[0].cluster, 'Members', {})
+    expect(members.members.find((m: any) => m.node_id === nodes[2].id).state).toBe('LEFT')
+  })
+})

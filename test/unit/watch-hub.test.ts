@@ -1,0 +1,287 @@
+import { describe, it, expect, vi } from 'vitest'
+import { pino } from 'pino'
+import { WatcherOverflowError } from '../../node/errors.js'
+import { WatchHub } from '../../node/registry/watch-hub.js'
+import type { WatchEvent, WatchFilter, WatchSink } from '../../node/registry/watch-hub.js'
+import type { Registry } from '../../node/registry/registry.js'
+import { decodeVector } from '../../node/registry/version-vector.js'
+import type { VectorEntry } from '../../node/registry/types.js'
+import { batch, clockedRegistry, del, put, rec } from './registry-fixtures.js'
+
+interface TestSink extends WatchSink {
+  readonly events: WatchEvent[]
+  readonly failures: Error[]
+  /** from now on write() answers false (the event is still taken) */
+  pause: () => void
+  /** write() answers true again and the pending onDrain callback runs */
+  release: () => void
+}
+
+function testSink (): TestSink {
+  const events: WatchEvent[] = []
+  const failures: Error[] = []
+  let ready = true
+  let drain: (() => void) | undefined
+  return {
+    events,
+    failures,
+    write: ev => { events.push(ev); return ready },
+    onDrain: cb => { drain = cb },
+    fail: err => { failures.push(err) },
+    pause: () => { ready = false },
+    release: () => { ready = true; const cb = drain; drain = undefined; cb?.() }
+  }
+}
+
+/** 'UPSERT pay/p1', 'DELETE pay/p1' or 'SYNCED'. */
+function show (ev: WatchEvent): string {
+  if (ev.type === 'SYNCED') return 'SYNCED'
+  if (ev.type === 'DELETE') return `DELETE ${ev.service}/${ev.instanceId}`
+  return `UPSERT ${ev.record.service}/${ev.record.instanceId}`
+}
+
+const ALL: WatchFilter = { service: '', tags: [] }
+
+function setup (init: { queueMax?: number, catchUpMs?: number } = {}): { reg: Registry, hub: WatchHub, catchUp: ReturnType<typeof vi.fn>, warn: ReturnType<typeof vi.spyOn> } {
+  const { reg } = clockedRegistry()
+  const logger = pino({ level: 'silent' })
+  const warn = vi.spyOn(logger, 'warn')
+  const catchUp = vi.fn()
+  const hub = new WatchHub({ registry: reg, logger, requestCatchUp: catchUp }, { queueMax: 100, catchUpMs: 5000, ...init })
+  return { reg, hub, catchUp, warn }
+}
+
+/** Seeds owner A with pay/p1 (blue), pay/p2, cart/c1 at seqs 1..3. */
+function seed (reg: Registry): void {
+  reg.applyBatch(batch('A', 1, put(1, rec('pay', 'p1', { tags: ['blue'] })), put(2, rec('pay', 'p2')), put(3, rec('cart', 'c1'))))
+}
+
+const tokenNow = (hub: WatchHub): VectorEntry[] => decodeVector(hub.token())
+
+describe('WatchHub: fresh watch', () => {
+  it('sends the snapshot, then SYNCED, then live changes, each with the current token', () => {
+    const { reg, hub } = setup()
+    seed(reg)
+    const s = testSink()
+    hub.open(ALL, null, s)
+    expect(s.events.map(show).sort()).toEqual(['SYNCED', 'UPSERT cart/c1', 'UPSERT pay/p1', 'UPSERT pay/p2'])
+    expect(s.events.at(-1)?.type).toBe('SYNCED')
+    expect(decodeVector(s.events.at(-1)!.token)).toEqual(reg.vector())
+    reg.applyBatch(batch('A', 1, put(4, rec('pay', 'p3'))))
+    expect(s.events.slice(4).map(show)).toEqual(['UPSERT pay/p3'])
+    expect(decodeVector(s.events[4].token)).toEqual([{ owner: 'A', epoch: 1, seq: 4, liveness: 'alive' }])
+    expect(hub.size).toBe(1)
+  })
+
+  it('filters by service, for the snapshot and live changes', () => {
+    const { reg, hub } = setup()
+    seed(reg)
+    const s = testSink()
+    hub.open({ service: 'pay', tags: [] }, null, s)
+    reg.applyBatch(batch('A', 1, put(4, rec('cart', 'c2')), del(5, 'cart/c1'), del(6, 'pay/p2')))
+    expect(s.events.map(show)).toEqual(['UPSERT pay/p1', 'UPSERT pay/p2', 'SYNCED', 'DELETE pay/p2'])
+  })
+
+  it('an unknown service gives only SYNCED', () => {
+    const { reg, hub } = setup()
+    seed(reg)
+    const s = testSink()
+    hub.open({ service: 'nope', tags: [] }, null, s)
+    expect(s.events.map(show)).toEqual(['SYNCED'])
+  })
+
+  it('filters by tags: DELETE when a record stops matching, UPSERT when it starts', () => {
+    const { reg, hub } = setup()
+    seed(reg)
+    const s = testSink()
+    hub.open({ service: 'pay', tags: ['blue'] }, null, s)
+    expect(s.events.map(show)).toEqual(['UPSERT pay/p1', 'SYNCED'])
+    reg.applyBatch(batch('A', 1, put(4, rec('pay', 'p1', { tags: ['green'], updatedAtMs: 2000 }))))
+    reg.applyBatch(batch('A', 1, put(5, rec('pay', 'p2', { tags: ['green', 'blue'], updatedAtMs: 2000 }))))
+    expect(s.events.slice(2).map(show)).toEqual(['DELETE pay/p1', 'UPSERT pay/p2'])
+    expect(s.events[2]).toMatchObject({ type: 'DELETE', service: 'pay', instanceId: 'p1' })
+  })
+
+  it('shows a DEAD owner\'s records as CRITICAL upserts', () => {
+    const { reg, hub } = setup()
+    seed(reg)
+    const s = testSink()
+    hub.open({ service: 'cart', tags: [] }, null, s)
+    reg.setLiveness('A', 'dead')
+    expect(s.events.slice(2)).toMatchObject([{ type: 'UPSERT', record: { instanceId: 'c1', status: 'CRITICAL' } }])
+  })
+})
+
+describe('WatchHub: a slow watcher', () => {
+  it('coalesces to the latest state per key while the sink is full, then drains in order', () => {
+    const { reg, hub } = setup()
+    const s = testSink()
+    hub.open(ALL, null, s)
+    s.pause()
+    reg.applyBatch(batch('A', 1, put(1, rec('pay', 'p1'))))
+    expect(s.events.map(show)).toEqual(['SYNCED', 'UPSERT pay/p1'])
+    reg.applyBatch(batch('A', 1, put(2, rec('pay', 'p2'))))
+    reg.applyBatch(batch('A', 1, put(3, rec('pay', 'p1', { updatedAtMs: 3000 }))))
+    reg.applyBatch(batch('A', 1, put(4, rec('pay', 'p3'))))
+    reg.applyBatch(batch('A', 1, put(5, rec('pay', 'p1', { updatedAtMs: 5000 }))))
+    expect(s.events).toHaveLength(2)
+    s.release()
+    expect(s.events.slice(2).map(show)).toEqual(['UPSERT pay/p2', 'UPSERT pay/p3', 'UPSERT pay/p1'])
+    const last = s.events.at(-1)!
+    expect(last.type === 'UPSERT' && last.record.updatedAtMs).toBe(5000)
+    expect(decodeVector(last.token)[0].seq).toBe(5)
+    expect(s.failures).toEqual([])
+  })
+
+  it('is cut off with WatcherOverflowError when its queue overflows, and hears nothing more', () => {
+    const { reg, hub } = setup({ queueMax: 2 })
+    const s = testSink()
+    hub.open(ALL, null, s)
+    s.pause()
+    reg.applyBatch(batch('A', 1, put(1, rec('pay', 'p1'))))
+    reg.applyBatch(batch('A', 1, put(2, rec('pay', 'p2')), put(3, rec('pay', 'p3'))))
+    expect(s.failures).toEqual([])
+    reg.applyBatch(batch('A', 1, put(4, rec('pay', 'p4'))))
+    expect(s.failures).toHaveLength(1)
+    expect(s.failures[0]).toBeInstanceOf(WatcherOverflowError)
+    expect(hub.size).toBe(0)
+    const written = s.events.length
+    s.release()
+    reg.applyBatch(batch('A', 1, put(5, rec('pay', 'p5'))))
+    expect(s.events).toHaveLength(written)
+  })
+})
+
+describe('WatchHub: closing', () => {
+  it('a closed watch hears nothing more; closing the hub detaches every watcher', () => {
+    const { reg, hub } = setup()
+    const a = testSink()
+    const b = testSink()
+    const ha = hub.open(ALL, null, a)
+    hub.open(ALL, null, b)
+    ha.close()
+    expect(hub.size).toBe(1)
+    reg.applyBatch(batch('A', 1, put(1, rec('pay', 'p1'))))
+    expect(a.events.map(show)).toEqual(['SYNCED'])
+    expect(b.events.map(show)).toEqual(['SYNCED', 'UPSERT pay/p1'])
+    hub.close()
+    expect(hub.size).toBe(0)
+    reg.applyBatch(batch('A', 1, put(2, rec('pay', 'p2'))))
+    expect(b.events).toHaveLength(2)
+  })
+
+  it('caches the token while the vector is unchanged', () => {
+    const { reg, hub } = setup()
+    seed(reg)
+    const t1 = hub.token()
+    expect(hub.token()).toBe(t1)
+    reg.applyBatch(batch('A', 1, put(4, rec('pay', 'p4'))))
+    expect(hub.token()).not.toBe(t1)
+    expect(tokenNow(hub)[0].seq).toBe(4)
+  })
+})
+
+describe('WatchHub: resume', () => {
+  it('from the current token sends only SYNCED', () => {
+    const { reg, hub, catchUp } = setup()
+    seed(reg)
+    const s = testSink()
+    hub.open(ALL, tokenNow(hub), s)
+    expect(s.events.map(show)).toEqual(['SYNCED'])
+    expect(catchUp).not.toHaveBeenCalled()
+  })
+
+  it('from an older token sends only the keys changed since (DELETEs included), then SYNCED', () => {
+    const { reg, hub } = setup()
+    seed(reg)
+    const old = tokenNow(hub)
+    reg.applyBatch(batch('A', 1, put(4, rec('pay', 'p2', { updatedAtMs: 4000 })), del(5, 'cart/c1'), put(6, rec('pay', 'p9'))))
+    const s = testSink()
+    hub.open(ALL, old, s)
+    expect(s.events.map(show)).toEqual(['UPSERT pay/p2', 'DELETE cart/c1', 'UPSERT pay/p9', 'SYNCED'])
+    expect(decodeVector(s.events.at(-1)!.token)).toEqual(reg.vector())
+  })
+
+  it('applies the filter: a record that stopped matching comes as DELETE', () => {
+    const { reg, hub } = setup()
+    seed(reg)
+    const old = tokenNow(hub)
+    reg.applyBatch(batch('A', 1, put(4, rec('pay', 'p1', { tags: [], updatedAtMs: 4000 })), put(5, rec('cart', 'c1', { updatedAtMs: 4000 }))))
+    const s = testSink()
+    hub.open({ service: 'pay', tags: ['blue'] }, old, s)
+    expect(s.events.map(show)).toEqual(['DELETE pay/p1', 'SYNCED'])
+  })
+
+  it('sends every record of an owner whose liveness changed since the token', () => {
+    const { reg, hub } = setup()
+    seed(reg)
+    reg.applyBatch(batch('B', 1, put(1, rec('shop', 's1', { ownerNode: 'B' }))))
+    const old = tokenNow(hub)
+    reg.setLiveness('A', 'dead')
+    const s = testSink()
+    hub.open(ALL, old, s)
+    expect(s.events.map(show).sort()).toEqual(['SYNCED', 'UPSERT cart/c1', 'UPSERT pay/p1', 'UPSERT pay/p2'])
+    expect(s.events.every(e => e.type !== 'UPSERT' || e.record.status === 'CRITICAL')).toBe(true)
+  })
+
+  it('from a token ahead of this node: asks for catch-up, waits, then completes', async () => {
+    const { reg, hub, catchUp } = setup()
+    const { reg: ahead } = clockedRegistry()
+    const ops = [put(1, rec('pay', 'p1')), put(2, rec('pay', 'p2')), put(3, rec('pay', 'p3')), put(4, rec('pay', 'p4'))]
+    reg.applyBatch(batch('A', 1, ...ops.slice(0, 2)))
+    ahead.applyBatch(batch('A', 1, ...ops.slice(0, 3)))
+    const s = testSink()
+    hub.open(ALL, ahead.vector(), s)
+    expect(catchUp).toHaveBeenCalled()
+    expect(s.events).toEqual([])
+    await vi.waitFor(() => { expect(catchUp.mock.calls.length).toBeGreaterThan(1) })
+    expect(s.events).toEqual([])
+    // anti-entropy brings this node past the token
+    reg.applyBatch(batch('A', 1, ...ops.slice(2)))
+    await vi.waitFor(() => { expect(s.events.at(-1)?.type).toBe('SYNCED') })
+    expect(s.events.map(show)).toEqual(['UPSERT pay/p4', 'SYNCED'])
+  })
+
+  it('from a token that stays ahead: after catchUpMs, a fresh snapshot', async () => {
+    const { reg, hub, catchUp, warn } = setup({ catchUpMs: 150 })
+    seed(reg)
+    const s = testSink()
+    hub.open(ALL, [{ owner: 'A', epoch: 1, seq: 99, liveness: 'alive' }], s)
+    await vi.waitFor(() => { expect(s.events.at(-1)?.type).toBe('SYNCED') })
+    expect(s.events.map(show).sort()).toEqual(['SYNCED', 'UPSERT cart/c1', 'UPSERT pay/p1', 'UPSERT pay/p2'])
+    expect(catchUp).toHaveBeenCalled()
+    expect(warn).toHaveBeenCalledTimes(1)
+  })
+
+  it('a waiting watcher that is closed never sends', () => {
+    vi.useFakeTimers()
+    try {
+      const { reg, hub, catchUp } = setup({ catchUpMs: 100 })
+      seed(reg)
+      const s = testSink()
+      const h = hub.open(ALL, [{ owner: 'A', epoch: 1, seq: 99, liveness: 'alive' }], s)
+      h.close()
+      const calls = catchUp.mock.calls.length
+      vi.advanceTimersByTime(1000)
+      expect(s.events).toEqual([])
+      expect(catchUp.mock.calls.length).toBe(calls)
+      expect(hub.size).toBe(0)
+    } finally {
+      vi.useRealTimers()
+    }
+  })
+
+  // regression: a reaped owner's head is reset, yet an older token must get DELETEs, not a wait
+  it("from a token taken before an owner was reaped: DELETEs for the gone owner's records", async () => {
+    const { reg, hub } = setup({ catchUpMs: 100 })
+    seed(reg)
+    reg.applyBatch(batch('B', 1, put(1, rec('shop', 's1', { ownerNode: 'B' }))))
+    const old = tokenNow(hub)
+    reg.setLiveness('A', 'dead')
+    reg.setLiveness('A', 'gone')
+    const s = testSink()
+    hub.open(ALL, old, s)
+    await vi.waitFor(() => { expect(s.events.at(-1)?.type).toBe('SYNCED') })
+    expect(s.events.map(show)).toContain('DELETE pay/p1')
+  })
+})

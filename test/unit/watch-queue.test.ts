@@ -1,0 +1,62 @@
+import { describe, it, expect } from 'vitest'
+import { CoalescingQueue } from '../../node/registry/watch-queue.js'
+
+function drain<E> (q: CoalescingQueue<E>): E[] {
+  const out: E[] = []
+  for (let e = q.shift(); e !== undefined; e = q.shift()) out.push(e)
+  return out
+}
+
+describe('CoalescingQueue', () => {
+  it('is FIFO across keys', () => {
+    const q = new CoalescingQueue<string>(10)
+    q.push('a', 'a1')
+    q.push('b', 'b1')
+    q.push('c', 'c1')
+    expect(q.size).toBe(3)
+    expect(drain(q)).toEqual(['a1', 'b1', 'c1'])
+    expect(q.size).toBe(0)
+    expect(q.shift()).toBeUndefined()
+  })
+
+  it('keeps one event per key: the latest, moved to the back', () => {
+    const q = new CoalescingQueue<string>(10)
+    q.push('a', 'a1')
+    q.push('b', 'b1')
+    q.push('a', 'a2')
+    q.push('c', 'c1')
+    q.push('a', 'a3')
+    expect(q.size).toBe(3)
+    expect(drain(q)).toEqual(['b1', 'c1', 'a3'])
+  })
+
+  it.each([
+    ['a new key on a full queue is refused', ['a', 'b'], 'c', false, ['a', 'b']],
+    ['a pending key on a full queue is replaced', ['a', 'b'], 'a', true, ['b', 'a!']],
+    ['a new key below the bound is taken', ['a'], 'c', true, ['a', 'c!']]
+  ])('%s', (_name, keys, extra, accepted, order) => {
+    const q = new CoalescingQueue<string>(2)
+    for (const k of keys) expect(q.push(k, k)).toBe(true)
+    expect(q.push(extra, `${extra}!`)).toBe(accepted)
+    expect(drain(q)).toEqual(order)
+  })
+
+  it('frees room as events are shifted', () => {
+    const q = new CoalescingQueue<number>(1)
+    expect(q.push('a', 1)).toBe(true)
+    expect(q.push('b', 2)).toBe(false)
+    expect(q.shift()).toBe(1)
+    expect(q.push('b', 2)).toBe(true)
+  })
+
+  it('clear drops everything pending', () => {
+    const q = new CoalescingQueue<number>(5)
+    q.push('a', 1)
+    q.push('b', 2)
+    q.clear()
+    expect(q.size).toBe(0)
+    expect(q.shift()).toBeUndefined()
+    expect(q.push('c', 3)).toBe(true)
+    expect(drain(q)).toEqual([3])
+  })
+})
