@@ -292,7 +292,9 @@ export class LocalCluster {
     const fd = openSync(s.info.logFile, 'a')
     let child: ChildProcess
     try {
-      child = spawn(process.execPath, s.info.args, { stdio: ['ignore', fd, fd], env: process.env })
+      // GRAPEVINE_NODE_FLAGS: runtime flags for the node processes (e.g. --cpu-prof), which NODE_OPTIONS refuses
+      const runtime = (process.env.GRAPEVINE_NODE_FLAGS ?? '').split(' ').filter(f => f !== '')
+      child = spawn(process.execPath, [...runtime, ...s.info.args], { stdio: ['ignore', fd, fd], env: process.env })
     } finally {
       closeSync(fd)
     }

@@ -11,19 +11,19 @@ export interface NodeConfig {
   /**
    * How often the failure detector pings each member. Lower finds hangs
    * sooner at the cost of one small stream per member per period.
-   * local 250, lan 1000, wan 3000.
+   * local 500, lan 1000, wan 3000.
    */
   probeIntervalMs: number
   /**
    * How long one ping may take before it counts as missed. Must be below
    * `probeIntervalMs`. Too low and a busy peer looks dead; too high and a
-   * hang is noticed late. local 200, lan 500, wan 2000.
+   * hang is noticed late. local 300, lan 500, wan 2000.
    */
   probeTimeoutMs: number
   /**
    * A member with no successful ping for this long is DEAD. A refused dial
    * (nothing listens) counts at once but still waits this long, so a member
-   * restarting on the same port can answer first. local 1000, lan 3000, wan 15000.
+   * restarting on the same port can answer first. local 2000, lan 3000, wan 15000.
    */
   failureTimeoutMs: number
   /**
@@ -67,7 +67,7 @@ export interface NodeConfig {
    * snapshot. Default 3000.
    */
   watchCatchUpMs: number
-  /** Delay that gathers changes before owned records are written to disk. Default 50. */
+  /** Delay that gathers changes before owned records are written to disk. Default 100. */
   persistDebounceMs: number
   /** How long a graceful stop waits for gRPC calls and streams to end. Default 2000. */
   grpcShutdownMs: number
@@ -89,7 +89,7 @@ const BASE: NodeConfig = {
   maxTombstonesPerOwner: 100_000,
   watchQueueMax: 100_000,
   watchCatchUpMs: 3000,
-  persistDebounceMs: 50,
+  persistDebounceMs: 100,
   grpcShutdownMs: 2000,
   joinRetryMs: 500,
   defaultTtlMs: 30_000
@@ -98,7 +98,7 @@ const BASE: NodeConfig = {
 /** The presets, by name. */
 export const PROFILES: Readonly<Record<ProfileName, NodeConfig>> = {
   lan: BASE,
-  local: { ...BASE, probeIntervalMs: 250, probeTimeoutMs: 200, failureTimeoutMs: 1000, ownerReapMs: 30_000, antiEntropyIntervalMs: 1000, gossipBatchMs: 2 },
+  local: { ...BASE, probeIntervalMs: 500, probeTimeoutMs: 300, failureTimeoutMs: 2000, ownerReapMs: 30_000, antiEntropyIntervalMs: 1000, gossipBatchMs: 2 },
   wan: { ...BASE, probeIntervalMs: 3000, probeTimeoutMs: 2000, failureTimeoutMs: 15_000, ownerReapMs: 120_000, antiEntropyIntervalMs: 5000, gossipBatchMs: 20 },
   test: { ...BASE, probeIntervalMs: 200, probeTimeoutMs: 150, failureTimeoutMs: 1500, ownerReapMs: 3000, antiEntropyIntervalMs: 300, gossipBatchMs: 1, persistDebounceMs: 5, watchCatchUpMs: 1000, grpcShutdownMs: 500, joinRetryMs: 100 }
 }

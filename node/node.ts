@@ -1,5 +1,6 @@
 import { hostname } from 'node:os'
 import type { Server } from '@grpc/grpc-js'
+import type { PeerId } from '@libp2p/interface'
 import type { Logger } from 'pino'
 import { clusterService } from './api/cluster-service.js'
 import { HealthService } from './api/health-service.js'
@@ -136,7 +137,11 @@ export class GrapevineNode {
     // persisted records are back before the first call is served: a Heartbeat right after a restart must find them
     owner.restore(await dir.records())
     this.grpcAddress = `${advertised(init.grpcHost)}:${await bind(server, init.grpcHost, init.grpcPort)}`
-    const membership: Membership = this.parts.membership = new Membership({ host, logger: logger.child({ c: 'membership' }), now }, {
+    const piggyback = {
+      local: () => ({ vh: registry.vectorHash() }),
+      remote: (peer: PeerId, p: Record<string, unknown>) => { if (typeof p.vh === 'string') replicator.observe(peer, p.vh) }
+    }
+    const membership: Membership = this.parts.membership = new Membership({ host, logger: logger.child({ c: 'membership' }), now, piggyback }, {
       self: { id: this.id, name: init.name, grpcAddress: this.grpcAddress, gossipAddress: this.gossipAddress, state: 'ALIVE', incarnation },
       cluster: init.cluster,
       seeds: init.seeds,

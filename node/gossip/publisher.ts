@@ -5,20 +5,23 @@ import type { Op, OpBatch } from '../registry/types.js'
 export interface PublisherInit {
   readonly owner: string
   readonly epoch: number
-  /** how long ops are gathered into one message */
+  /** after a publish, how long further ops are gathered into the next message */
   readonly batchMs: number
   /** most ops in one message */
   readonly maxOps: number
 }
 
 /**
- * Gathers the owner's ops for `batchMs` and publishes them as one message:
- * signing and checking each gossip message cost most of gossip's CPU, so
- * one message per few ms of changes, not one per op.
+ * Publishes the owner's ops in batches: signing and checking each gossip
+ * message cost most of gossip's CPU, so under load one message carries a
+ * few ms of changes. The window opens with a publish, not with an op: an op
+ * that finds no publish in the last `batchMs` goes out on the next tick
+ * (with whatever else that tick wrote), so a quiet owner adds no delay.
  */
 export class Publisher {
   private pending: Op[] = []
-  private timer: NodeJS.Timeout | undefined
+  private timer: NodeJS.Timeout | NodeJS.Immediate | undefined
+  private lastPublishAt = -Infinity
 
   constructor (
     private readonly send: (batch: OpBatch) => Promise<void>,
@@ -26,18 +29,21 @@ export class Publisher {
     private readonly init: PublisherInit
   ) {}
 
-  /** Queues one op; it goes out within `batchMs`. */
+  /** Queues one op; it goes out on the next tick, or within `batchMs` under load. */
   enqueue (op: Op): void {
     this.pending.push(op)
-    if (this.timer == null) this.timer = setTimeout(() => { this.flush() }, this.init.batchMs)
+    if (this.timer != null) return
+    const wait = this.lastPublishAt + this.init.batchMs - performance.now()
+    this.timer = wait <= 0 ? setImmediate(() => { this.flush() }) : setTimeout(() => { this.flush() }, wait)
   }
 
   /** Publishes everything queued now. */
   flush (): void {
-    clearTimeout(this.timer)
-    this.timer = undefined
+    this.cancel()
     const ops = this.pending
+    if (ops.length === 0) return
     this.pending = []
+    this.lastPublishAt = performance.now()
     for (let i = 0; i < ops.length; i += this.init.maxOps) {
       const batch: OpBatch = { owner: this.init.owner, epoch: this.init.epoch, ops: ops.slice(i, i + this.init.maxOps) }
       // a lost publish is repaired by anti-entropy; it must not stop the next one
@@ -45,8 +51,16 @@ export class Publisher {
     }
   }
 
-  /** Drops the timer; queued ops are flushed first. */
+  /** Flushes what is queued and drops the timer. */
   stop (): void {
     this.flush()
+    this.cancel()
+  }
+
+  private cancel (): void {
+    if (this.timer == null) return
+    clearTimeout(this.timer as NodeJS.Timeout)
+    clearImmediate(this.timer as NodeJS.Immediate)
+    this.timer = undefined
   }
 }

@@ -37,14 +37,17 @@ export interface ReplicatorInit {
 /**
  * Keeps this node's copy of every owner's sub-map in step: publishes our
  * own ops in batches over gossipsub, applies others' batches when they
- * continue the owner's seq, pulls on a gap, and every few seconds swaps
- * version vectors with a random member and pulls what is missing.
+ * continue the owner's seq, pulls on a gap, and pulls when probes show a
+ * member's version vector differing from ours for a whole period (and,
+ * every tenth period, from a random member regardless).
  */
 export class Replicator {
   readonly topic: string
   private readonly publisher: Publisher
   private readonly inflight = new Map<string, Promise<void>>()
   private readonly again = new Set<string>()
+  private readonly mismatch = new Map<string, number>()
+  private rounds = 0
   private timer: NodeJS.Timeout | undefined
   private running = false
   private readonly onMessage = (evt: CustomEvent<Message>): void => { this.receive(evt.detail) }
@@ -81,6 +84,28 @@ export class Replicator {
   /** Queues one of our ops for publication. */
   publish (op: Op): void {
     this.publisher.enqueue(op)
+  }
+
+  /**
+   * A probe told us `peer`'s vector hash. Ops in flight make hashes differ
+   * for a moment; a difference that lasts an anti-entropy period means a
+   * lost message (or a new node), and starts a pull. Idle nodes with equal
+   * vectors open no sync streams at all.
+   */
+  observe (peer: PeerId, hash: string): void {
+    const id = peer.toString()
+    if (hash === this.components.registry.vectorHash()) {
+      this.mismatch.delete(id)
+      return
+    }
+    const now = Date.now()
+    const since = this.mismatch.get(id)
+    if (since == null) {
+      this.mismatch.set(id, now)
+    } else if (now - since >= this.init.antiEntropyIntervalMs) {
+      this.mismatch.delete(id)
+      void this.syncWith(peer)
+    }
   }
 
   /** Pulls from a random peer now (a resumed watch is ahead of us). */
@@ -172,7 +197,8 @@ export class Replicator {
     const delay = Math.max(0, period - ((Date.now() - startedAt) % period)) + Math.random() * period * 0.1
     this.timer = setTimeout(() => {
       if (!this.running) return
-      this.syncNow()
+      // the safety net under the hash comparison of probes: a full swap every tenth period
+      if (++this.rounds % 10 === 0) this.syncNow()
       this.schedule(startedAt)
     }, delay)
     this.timer.unref()

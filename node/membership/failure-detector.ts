@@ -22,8 +22,6 @@ export interface FailureDetectorComponents {
   readonly declareDead: (member: Member) => void
   /** answered again before the verdict */
   readonly markAlive: (member: Member) => void
-  /** missed a probe */
-  readonly markSuspect: (member: Member) => void
   readonly now: () => number
 }
 
@@ -90,7 +88,7 @@ export class SimpleFailureDetector implements FailureDetector {
         this.lastAck.delete(m.id)
         this.components.declareDead(m)
       } else {
-        if (m.state === 'ALIVE') this.components.markSuspect(m)
+        // suspicion stays inside this detector: spread by push-pull it would only make members refute
         retrySoon = true
       }
     } finally {

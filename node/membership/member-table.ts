@@ -39,6 +39,8 @@ export function overrides (incoming: Member, known: Member | undefined): boolean
 export class MemberTable {
   private readonly members = new Map<string, Member>()
   private readonly listeners = new Set<(c: MemberChange) => void>()
+  /** rises on every change; caches compare it */
+  version = 0
   /** when each member entered its current state (local clock) */
   private readonly since = new Map<string, number>()
 
@@ -58,6 +60,7 @@ export class MemberTable {
     if (previous?.state !== member.state) this.since.set(member.id, this.now())
     if (previous != null && previous.state === member.state && previous.incarnation === member.incarnation && previous.name === member.name &&
       previous.grpcAddress === member.grpcAddress && previous.gossipAddress === member.gossipAddress) return
+    this.version++
     for (const l of this.listeners) l({ member, previous })
   }
 
@@ -78,6 +81,7 @@ export class MemberTable {
 
   /** Forgets a member (a DEAD one kept long enough). */
   remove (id: string): void {
+    this.version++
     this.members.delete(id)
     this.since.delete(id)
   }

@@ -5,7 +5,9 @@ import { ProtocolError } from '../errors.js'
 import { parseHostPort } from '../cli/args.js'
 import { toMultiaddr } from '../gossip/host.js'
 import type { Host } from '../gossip/host.js'
+import { PeerChannels } from '../gossip/peer-channel.js'
 import { request, serve } from '../gossip/stream-rpc.js'
+import { createHash } from 'node:crypto'
 import { SimpleFailureDetector } from './failure-detector.js'
 import type { FailureDetector } from './failure-detector.js'
 import { MemberTable } from './member-table.js'
@@ -15,11 +17,20 @@ import { encodeMembers, parseMembers } from './member-codec.js'
 /** Push-pull of the whole member table, on join and periodically. */
 export const MEMBERS_PROTOCOL = '/grapevine/members/1.0.0'
 
+/** Data other parts of the node ride on probes (the registry's vector hash). */
+export interface Piggyback {
+  /** what this node adds to each probe and ack */
+  readonly local: () => Record<string, unknown>
+  /** what a peer added to its probe or ack */
+  readonly remote: (peer: PeerId, data: Record<string, unknown>) => void
+}
+
 /** Collaborators of membership. */
 export interface MembershipComponents {
   readonly host: Host
   readonly logger: Logger
   readonly now: () => number
+  readonly piggyback?: Piggyback
 }
 
 /** Options of membership. */
@@ -38,10 +49,11 @@ export interface MembershipInit {
 
 /**
  * The member table and its upkeep: join by push-pull with a seed, spread
- * changes over the members topic, push-pull with a random member every
- * period (and with a DEAD member or a seed now and then, so a healed
- * partition or a restarted node merges back), refute rumours of our own
- * death, and announce LEFT on a graceful leave.
+ * changes over the members topic, push-pull with a member whose table hash
+ * (carried on every probe) differs from ours for a whole period, with a DEAD
+ * member or a seed now and then (so a healed partition or a restarted node
+ * merges back), refute rumours of our own death, and announce LEFT on a
+ * graceful leave.
  */
 export class Membership {
   readonly table: MemberTable
@@ -52,6 +64,9 @@ export class Membership {
   private running = false
   private joined = false
   private rounds = 0
+  private readonly channels: PeerChannels
+  private readonly mismatch = new Map<string, number>()
+  private hashCache: { version: number, hash: string } | undefined
   private readonly onMessage = (evt: CustomEvent<Message>): void => { this.receive(evt.detail) }
   private readonly onDisconnect = (evt: CustomEvent<PeerId>): void => { this.detector.connectionClosed(evt.detail.toString()) }
 
@@ -63,11 +78,17 @@ export class Membership {
     this.detector = new SimpleFailureDetector({
       now: components.now,
       members: () => this.table.all().filter(m => m.id !== this.self.id && (m.state === 'ALIVE' || m.state === 'SUSPECT')),
-      ping: async (m, signal) => { await this.components.host.services.ping.ping(this.addressOf(m), { signal }) },
+      ping: async (m, signal) => {
+        const ack = await this.channels.request(peerIdFromString(m.id), this.addressOf(m), this.probeBody(), signal)
+        this.probeAnswered(m.id, ack)
+      },
       declareDead: m => { this.verdict(m, 'DEAD') },
-      markSuspect: m => { this.table.set({ ...m, state: 'SUSPECT' }) },
       markAlive: m => { this.table.set({ ...m, state: 'ALIVE' }) }
     }, init)
+    this.channels = new PeerChannels({ host: components.host, logger: components.logger }, (body, peer) => {
+      this.probeAnswered(peer.toString(), body)
+      return this.probeBody()
+    })
   }
 
   /** This node's own entry. */
@@ -87,6 +108,7 @@ export class Membership {
     host.services.pubsub.addEventListener('message', this.onMessage)
     host.services.pubsub.subscribe(this.topic)
     host.addEventListener('peer:disconnect', this.onDisconnect)
+    await this.channels.start()
     this.detector.start()
     this.loop(Date.now())
   }
@@ -97,6 +119,7 @@ export class Membership {
     this.running = false
     clearTimeout(this.timer)
     this.detector.stop()
+    await this.channels.stop()
     const { host } = this.components
     host.services.pubsub.removeEventListener('message', this.onMessage)
     host.removeEventListener('peer:disconnect', this.onDisconnect)
@@ -122,6 +145,42 @@ export class Membership {
 
   private peers (): Member[] {
     return this.table.all().filter(m => m.id !== this.self.id && (m.state === 'ALIVE' || m.state === 'SUSPECT'))
+  }
+
+  private probeBody (): unknown {
+    return { t: 'probe', mh: this.membersHash(), p: this.components.piggyback?.local() ?? {} }
+  }
+
+  // Both ends of a probe learn the other's table hash and piggyback: a lasting
+  // difference in the member table starts a push-pull with that peer.
+  private probeAnswered (peerId: string, raw: unknown): void {
+    if (raw == null || typeof raw !== 'object') throw new ProtocolError('probe: not an object')
+    const { mh, p } = raw as { mh?: unknown, p?: unknown }
+    if (typeof mh !== 'string' || p == null || typeof p !== 'object') throw new ProtocolError('probe: malformed')
+    const peer = peerIdFromString(peerId)
+    this.components.piggyback?.remote(peer, p as Record<string, unknown>)
+    if (mh === this.membersHash()) {
+      this.mismatch.delete(peerId)
+      return
+    }
+    const now = this.components.now()
+    const since = this.mismatch.get(peerId)
+    const m = this.table.get(peerId)
+    if (since == null) {
+      this.mismatch.set(peerId, now)
+    } else if (now - since >= this.init.gossipIntervalMs && m != null) {
+      this.mismatch.delete(peerId)
+      void this.pushPull(this.addressOf(m), AbortSignal.timeout(Math.max(2000, this.init.probeTimeoutMs * 4))).catch(() => {})
+    }
+  }
+
+  /** A short hash of the member table (id, state, incarnation of each). */
+  private membersHash (): string {
+    if (this.hashCache?.version !== this.table.version) {
+      const rows = this.table.all().map(m => `${m.id}:${m.state}:${m.incarnation}`).sort()
+      this.hashCache = { version: this.table.version, hash: createHash('md5').update(rows.join('\n')).digest('base64').slice(0, 16) }
+    }
+    return this.hashCache.hash
   }
 
   private verdict (m: Member, state: 'DEAD'): void {
@@ -202,7 +261,8 @@ export class Membership {
     if (!this.joined || live.length === 0) {
       targets.push(...this.seedAddresses())
     } else {
-      targets.push(this.addressOf(pick(live)))
+      // probes compare table hashes; this periodic push-pull is only the safety net
+      if (this.rounds % 10 === 0) targets.push(this.addressOf(pick(live)))
       if (this.rounds % 3 === 0) {
         const dead = this.table.all().filter(m => m.state === 'DEAD')
         const seeds = this.seedAddresses()

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import { OwnerState } from './owner-state.js'
 import type { ApplyResult, KeyChange, OwnerDelta, OwnerSnapshot } from './owner-state.js'
 import { ViewDigest } from './view-digest.js'
@@ -36,6 +37,7 @@ export class Registry {
   version = 0
   /** rises on every change of the version vector; token caches compare it */
   vectorVersion = 0
+  private hashCache: { version: number, hash: string } | undefined
 
   constructor (private readonly components: RegistryComponents) {}
 
@@ -111,6 +113,19 @@ export class Registry {
     const out: VectorEntry[] = []
     for (const o of this.owners.values()) out.push({ owner: o.owner, epoch: o.epoch, seq: o.seq, liveness: o.liveness })
     return out
+  }
+
+  /**
+   * A short hash of the version vector (owners with an epoch), equal on two
+   * nodes exactly when they hold the same ops: probes carry it, so a
+   * mismatch (not a timer) is what starts anti-entropy.
+   */
+  vectorHash (): string {
+    if (this.hashCache?.version !== this.vectorVersion) {
+      const rows = [...this.owners.values()].filter(o => o.epoch > 0).map(o => `${o.owner}:${o.epoch}:${o.seq}`).sort()
+      this.hashCache = { version: this.vectorVersion, hash: createHash('md5').update(rows.join('\n')).digest('base64').slice(0, 16) }
+    }
+    return this.hashCache.hash
   }
 
   /** Effective record of a key, or undefined. */

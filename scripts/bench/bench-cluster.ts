@@ -18,7 +18,8 @@ export async function withCluster<T> (nodes: number, basePort: number, run: (c: 
     return await run(cluster)
   } finally {
     await cluster.stop()
-    await rm(dir, { recursive: true, force: true })
+    if (process.env.BENCH_KEEP === undefined) await rm(dir, { recursive: true, force: true })
+    else console.log(`kept ${dir}`)
   }
 }
 

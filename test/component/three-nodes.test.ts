@@ -9,6 +9,7 @@ import type { GrapevineClients } from '../../client/client.js'
 import { waitFor } from '../../cluster/wait.js'
 import { createConfig } from '../../node/config.js'
 import { toMultiaddr } from '../../node/gossip/host.js'
+import { CHANNEL_PROTOCOL } from '../../node/gossip/peer-channel.js'
 import { SYNC_PROTOCOL } from '../../node/gossip/replicator.js'
 import { request } from '../../node/gossip/stream-rpc.js'
 import { MEMBERS_PROTOCOL } from '../../node/membership/membership.js'
@@ -102,7 +103,7 @@ describe('three nodes in one process', () => {
     const before = await status_(1)
     const host = (a as any).parts.host
     const target = toMultiaddr('127.0.0.1', Number(b.gossipAddress.split(':')[1]), b.id)
-    for (const protocol of [SYNC_PROTOCOL, MEMBERS_PROTOCOL]) {
+    for (const protocol of [SYNC_PROTOCOL, MEMBERS_PROTOCOL, CHANNEL_PROTOCOL]) {
       for (const body of [null, 42, 'x', { vector: 'no' }, { v: 1, cluster: 'component', members: [{ id: 5 }] }]) {
         await expect(request(host, target, protocol, body, { maxBytes: 1 << 20 })).rejects.toThrow()
       }
