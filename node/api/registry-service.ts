@@ -7,6 +7,7 @@ import { SERVED_STATUSES } from '../registry/types.js'
 import { decodeVector } from '../registry/version-vector.js'
 import type { WatchEvent, WatchHub } from '../registry/watch-hub.js'
 import { toInstanceMessage } from './convert.js'
+import { encodeDiscoverResponse } from './encoded.js'
 import { toServiceError } from './status-map.js'
 import { parseDiscover, parseInstanceRef, parseRegister, parseWatch } from './validation.js'
 
@@ -57,7 +58,7 @@ export function registryService (c: RegistryServiceComponents): UntypedServiceIm
     }, log),
     Discover: unary(req => {
       const q = parseDiscover(req)
-      return { instances: c.discovery.discover(q).map(toInstanceMessage), resume_token: c.watchHub.token() }
+      return encodeDiscoverResponse(c.discovery.discover(q), c.watchHub.token())
     }, log),
     ListServices: unary(() => {
       const services = []

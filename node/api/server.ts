@@ -1,6 +1,7 @@
 import * as grpc from '@grpc/grpc-js'
 import { ReflectionService } from '@grpc/reflection'
 import type { UntypedServiceImplementation } from '@grpc/grpc-js'
+import { passThrough } from './encoded.js'
 import { loadProtos } from './protos.js'
 
 /** The services a node serves, by their handlers. */
@@ -20,11 +21,18 @@ export function createGrpcServer (h: ServerHandlers): grpc.Server {
     'grpc.keepalive_time_ms': 30_000,
     'grpc.keepalive_permit_without_calls': 1
   })
-  server.addService(g.grapevine.v1.Registry.service, h.registry)
+  server.addService(withPassThrough(g.grapevine.v1.Registry.service, ['Discover']), h.registry)
   server.addService(g.grapevine.v1.Cluster.service, h.cluster)
   server.addService(g.grpc.health.v1.Health.service, h.health)
   new ReflectionService(definition).addToServer(server)
   return server
+}
+
+// hot answers are encoded ahead of time (see encoded.ts): their serializers let those bytes through
+function withPassThrough (service: grpc.ServiceDefinition, methods: string[]): grpc.ServiceDefinition {
+  const out: Record<string, grpc.MethodDefinition<any, any>> = { ...service }
+  for (const m of methods) out[m] = { ...service[m], responseSerialize: passThrough(service[m].responseSerialize) }
+  return out
 }
 
 /** Binds insecurely to host:port (port 0 picks one); returns the port bound. */

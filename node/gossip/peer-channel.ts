@@ -4,12 +4,13 @@ import * as lp from 'it-length-prefixed'
 import { pushable } from 'it-pushable'
 import type { Pushable } from 'it-pushable'
 import type { Logger } from 'pino'
-import { ProtocolError } from '../errors.js'
+import { NotReadyError, ProtocolError } from '../errors.js'
 import type { Host } from './host.js'
 
 /** Small request/answer messages (probes, acks) between members, on long-lived streams. */
 export const CHANNEL_PROTOCOL = '/grapevine/swim/1.0.0'
 const MAX_FRAME_BYTES = 1024 * 1024
+const DIAL_TIMEOUT_MS = 5000
 
 /** Answers one request from a peer; throwing answers with an error frame. */
 export type ChannelHandler = (body: unknown, peer: PeerId) => Promise<unknown> | unknown
@@ -22,6 +23,8 @@ interface Pending {
 interface Outbound {
   readonly out: Pushable<Uint8Array>
   readonly pending: Map<number, Pending>
+  /** set when the stream ended: nothing pushed after it would be sent */
+  closed: boolean
 }
 
 /**
@@ -37,6 +40,8 @@ export class PeerChannels {
   private readonly inbound = new Set<Stream>()
   private nextId = 1
   private running = false
+  /** set by stop(): a never-started instance may still send (client only), a stopped one may not */
+  private stopped = false
 
   constructor (private readonly components: { host: Host, logger: Logger }, private readonly handler: ChannelHandler) {}
 
@@ -51,11 +56,18 @@ export class PeerChannels {
 
   /** Closes every stream; idempotent. */
   async stop (): Promise<void> {
+    this.stopped = true
     if (!this.running) return
     this.running = false
     await this.components.host.unhandle(CHANNEL_PROTOCOL).catch(() => {})
     for (const s of this.inbound) s.abort(new Error('stopping'))
-    for (const o of this.outbound.values()) void o.then(x => { x.out.end() }, () => {})
+    for (const o of this.outbound.values()) {
+      void o.then(x => {
+        x.out.end()
+        for (const p of x.pending.values()) p.reject(new NotReadyError('peer channels are stopped'))
+        x.pending.clear()
+      }, () => {})
+    }
     this.outbound.clear()
   }
 
@@ -64,7 +76,10 @@ export class PeerChannels {
    * peer id) is dialled when no stream is open.
    */
   async request (peer: PeerId, addr: Multiaddr, body: unknown, signal: AbortSignal): Promise<unknown> {
-    const ch = await this.open(peer, addr, signal)
+    if (this.stopped) throw new NotReadyError('peer channels are stopped')
+    // the dial is shared by every request waiting for it: each waits with its own signal
+    const ch = await raceSignal(this.open(peer, addr), signal)
+    if (ch.closed) throw new Error('channel closed')
     const id = this.nextId++
     return await new Promise((resolve, reject) => {
       const onAbort = (): void => {
@@ -81,11 +96,11 @@ export class PeerChannels {
     })
   }
 
-  private async open (peer: PeerId, addr: Multiaddr, signal: AbortSignal): Promise<Outbound> {
+  private async open (peer: PeerId, addr: Multiaddr): Promise<Outbound> {
     const key = peer.toString()
     let ch = this.outbound.get(key)
     if (ch == null) {
-      const p: Promise<Outbound> = this.dial(key, addr, signal, () => { if (this.outbound.get(key) === p) this.outbound.delete(key) })
+      const p: Promise<Outbound> = this.dial(key, addr, () => { if (this.outbound.get(key) === p) this.outbound.delete(key) })
       ch = p
       this.outbound.set(key, p)
       p.catch(() => { if (this.outbound.get(key) === p) this.outbound.delete(key) })
@@ -93,9 +108,10 @@ export class PeerChannels {
     return await ch
   }
 
-  private async dial (key: string, addr: Multiaddr, signal: AbortSignal, closed: () => void): Promise<Outbound> {
-    const stream = await this.components.host.dialProtocol(addr, CHANNEL_PROTOCOL, { signal })
-    const ch: Outbound = { out: pushable<Uint8Array>(), pending: new Map() }
+  private async dial (key: string, addr: Multiaddr, closed: () => void): Promise<Outbound> {
+    // the dial's own deadline, not a caller's: one impatient caller must not fail the others
+    const stream = await this.components.host.dialProtocol(addr, CHANNEL_PROTOCOL, { signal: AbortSignal.timeout(DIAL_TIMEOUT_MS) })
+    const ch: Outbound = { out: pushable<Uint8Array>(), pending: new Map(), closed: false }
     void stream.sink(lp.encode(ch.out)).catch(() => {})
     void (async () => {
       try {
@@ -110,6 +126,7 @@ export class PeerChannels {
       } catch (err) {
         this.components.logger.debug({ err, peer: key }, 'channel closed')
       } finally {
+        ch.closed = true
         closed()
         ch.out.end()
         for (const p of ch.pending.values()) p.reject(new Error('channel closed'))
@@ -145,6 +162,16 @@ export class PeerChannels {
       }
     })()
   }
+}
+
+// Waits for `p`, or rejects as soon as `signal` aborts (p goes on for others).
+async function raceSignal<T> (p: Promise<T>, signal: AbortSignal): Promise<T> {
+  signal.throwIfAborted()
+  return await new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => { reject(signal.reason instanceof Error ? signal.reason : new Error('aborted')) }
+    signal.addEventListener('abort', onAbort, { once: true })
+    p.then(v => { signal.removeEventListener('abort', onAbort); resolve(v) }, err => { signal.removeEventListener('abort', onAbort); reject(err) })
+  })
 }
 
 interface Frame { id: number, req?: unknown, res?: unknown, err?: unknown }

@@ -1,0 +1,63 @@
+import type { InstanceRecord } from '../registry/types.js'
+import { toInstanceMessage } from './convert.js'
+import { loadProtos } from './protos.js'
+
+/**
+ * Wire bytes built ahead of time. A handler may answer with one; the
+ * method's serializer (wrapped by `passThrough`) sends the bytes as they are.
+ */
+export class Encoded {
+  constructor (readonly bytes: Buffer) {}
+}
+
+/** Wraps a grpc serializer so that `Encoded` answers skip protobuf encoding. */
+export function passThrough<T> (serialize: (value: T) => Buffer): (value: T | Encoded) => Buffer {
+  return value => value instanceof Encoded ? value.bytes : serialize(value)
+}
+
+// records are immutable: each one's framed bytes (field 1 of DiscoverResponse) are built once
+const framed = new WeakMap<InstanceRecord, Buffer>()
+let tokenCache: { token: Uint8Array, bytes: Buffer } | undefined
+
+/**
+ * A DiscoverResponse: `instances` (field 1, repeated) then `resume_token`
+ * (field 2). Each instance is encoded once per record and reused by every
+ * answer while the record is unchanged, so a read costs a concatenation.
+ */
+export function encodeDiscoverResponse (records: readonly InstanceRecord[], token: Uint8Array): Encoded {
+  const parts: Buffer[] = []
+  for (const r of records) parts.push(framedInstance(r))
+  if (tokenCache?.token !== token) tokenCache = { token, bytes: field(2, Buffer.from(token)) }
+  parts.push(tokenCache.bytes)
+  return new Encoded(Buffer.concat(parts))
+}
+
+function framedInstance (r: InstanceRecord): Buffer {
+  let b = framed.get(r)
+  if (b == null) {
+    // the library's own serializer of a one-instance answer is exactly field 1 framed
+    b = discoverSerializer()({ instances: [toInstanceMessage(r)] })
+    framed.set(r, b)
+  }
+  return b
+}
+
+function field (n: number, payload: Buffer): Buffer {
+  return Buffer.concat([Buffer.from([(n << 3) | 2]), varint(payload.length), payload])
+}
+
+function varint (n: number): Buffer {
+  const out: number[] = []
+  while (n > 0x7f) {
+    out.push((n & 0x7f) | 0x80)
+    n >>>= 7
+  }
+  out.push(n)
+  return Buffer.from(out)
+}
+
+let serializer: ((v: unknown) => Buffer) | undefined
+function discoverSerializer (): (v: unknown) => Buffer {
+  serializer ??= (loadProtos().grpcObject as any).grapevine.v1.Registry.service.Discover.responseSerialize
+  return serializer!
+}
