@@ -9,23 +9,57 @@ export type ProfileName = 'local' | 'lan' | 'wan' | 'test'
  */
 export interface NodeConfig {
   /**
-   * How often the failure detector pings each member. Lower finds hangs
-   * sooner at the cost of one small stream per member per period.
-   * local 500, lan 1000, wan 3000.
+   * SWIM protocol period: each period this node probes one member (shuffled
+   * round robin). Lower finds a hung member sooner; the cost is one small
+   * message per period per node, whatever the cluster size.
+   * local 500, lan 1000, wan 5000.
    */
   probeIntervalMs: number
   /**
-   * How long one ping may take before it counts as missed. Must be below
-   * `probeIntervalMs`. Too low and a busy peer looks dead; too high and a
-   * hang is noticed late. local 300, lan 500, wan 2000.
+   * How long a direct probe may take before it counts as missed and k other
+   * members are asked to probe (ping-req). Must be below `probeIntervalMs`;
+   * too low and a busy member looks failed. local 250, lan 500, wan 3000.
    */
   probeTimeoutMs: number
+  /** k: members asked to probe a member that missed our direct probe. Default 3. */
+  indirectChecks: number
   /**
-   * A member with no successful ping for this long is DEAD. A refused dial
-   * (nothing listens) counts at once but still waits this long, so a member
-   * restarting on the same port can answer first. local 2000, lan 3000, wan 15000.
+   * Scales the suspicion timeout: `min = suspicionMult × log10(max(n,1)+1) ×
+   * probeIntervalMs`. Higher gives a suspected member longer to refute
+   * (fewer false verdicts), lower declares dead sooner. local 4, lan 4, wan 6.
    */
-  failureTimeoutMs: number
+  suspicionMult: number
+  /**
+   * A suspicion starts at `suspicionMaxTimeoutMult × min` and falls to `min`
+   * as `suspicionMult − 2` independent members confirm it (Lifeguard), so a
+   * lone accuser (perhaps the slow one) cannot kill a member quickly. Default 6.
+   */
+  suspicionMaxTimeoutMult: number
+  /**
+   * Suspicion timeout when the direct probe AND every indirect prober were
+   * refused (ECONNREFUSED: the host answers, nothing listens): long enough
+   * for a member restarting on the same port to answer with a higher
+   * incarnation, short enough to catch a crash in under a second.
+   * local 300, lan 300, wan 1000.
+   */
+  refusedSuspicionMs: number
+  /** Each membership update rides on `retransmitMult × ceil(log10(n+1))` messages. Default 4. */
+  retransmitMult: number
+  /** Most updates piggybacked on one probe message. Default 32. */
+  maxPiggyback: number
+  /**
+   * Lifeguard local health: a node that misses acks and nacks stretches its
+   * own probe interval and timeout up to this factor. Default 8.
+   */
+  awarenessMaxMultiplier: number
+  /**
+   * Every this often, try to reach a random DEAD member and a seed by
+   * push-pull: how a healed partition or a restarted member merges back.
+   * local 1000, lan 2000, wan 10000.
+   */
+  reconnectIntervalMs: number
+  /** DEAD and LEFT members are kept (for reconnect attempts) this long, then forgotten. Default 1 h. */
+  deadMemberKeepMs: number
   /**
    * How long the instances of a DEAD owner stay in the view as CRITICAL
    * before every node drops them. Long enough for a restarted owner to
@@ -80,7 +114,15 @@ export interface NodeConfig {
 const BASE: NodeConfig = {
   probeIntervalMs: 1000,
   probeTimeoutMs: 500,
-  failureTimeoutMs: 3000,
+  indirectChecks: 3,
+  suspicionMult: 4,
+  suspicionMaxTimeoutMult: 6,
+  refusedSuspicionMs: 300,
+  retransmitMult: 4,
+  maxPiggyback: 32,
+  awarenessMaxMultiplier: 8,
+  reconnectIntervalMs: 2000,
+  deadMemberKeepMs: 60 * 60_000,
   ownerReapMs: 60_000,
   antiEntropyIntervalMs: 2000,
   gossipBatchMs: 5,
@@ -98,9 +140,9 @@ const BASE: NodeConfig = {
 /** The presets, by name. */
 export const PROFILES: Readonly<Record<ProfileName, NodeConfig>> = {
   lan: BASE,
-  local: { ...BASE, probeIntervalMs: 500, probeTimeoutMs: 300, failureTimeoutMs: 2000, ownerReapMs: 30_000, antiEntropyIntervalMs: 1000, gossipBatchMs: 2 },
-  wan: { ...BASE, probeIntervalMs: 3000, probeTimeoutMs: 2000, failureTimeoutMs: 15_000, ownerReapMs: 120_000, antiEntropyIntervalMs: 5000, gossipBatchMs: 20 },
-  test: { ...BASE, probeIntervalMs: 200, probeTimeoutMs: 150, failureTimeoutMs: 1500, ownerReapMs: 3000, antiEntropyIntervalMs: 300, gossipBatchMs: 1, persistDebounceMs: 5, watchCatchUpMs: 1000, grpcShutdownMs: 500, joinRetryMs: 100 }
+  local: { ...BASE, probeIntervalMs: 500, probeTimeoutMs: 250, reconnectIntervalMs: 1000, ownerReapMs: 30_000, antiEntropyIntervalMs: 1000, gossipBatchMs: 2 },
+  wan: { ...BASE, probeIntervalMs: 5000, probeTimeoutMs: 3000, suspicionMult: 6, refusedSuspicionMs: 1000, reconnectIntervalMs: 10_000, ownerReapMs: 120_000, antiEntropyIntervalMs: 5000, gossipBatchMs: 20 },
+  test: { ...BASE, probeIntervalMs: 200, probeTimeoutMs: 100, refusedSuspicionMs: 150, reconnectIntervalMs: 300, ownerReapMs: 3000, antiEntropyIntervalMs: 300, gossipBatchMs: 1, persistDebounceMs: 5, watchCatchUpMs: 1000, grpcShutdownMs: 500, joinRetryMs: 100, deadMemberKeepMs: 60_000 }
 }
 
 /** True when `name` is a preset's name. */
@@ -121,9 +163,10 @@ export function createConfig (profile: ProfileName = 'lan', overrides: Partial<N
   if (config.probeTimeoutMs >= config.probeIntervalMs) {
     throw new InvalidConfigError('probeTimeoutMs', 'must be below probeIntervalMs')
   }
-  if (config.failureTimeoutMs < config.probeIntervalMs) {
-    throw new InvalidConfigError('failureTimeoutMs', 'must be at least probeIntervalMs')
-  }
+  if (config.indirectChecks < 0 || !Number.isInteger(config.indirectChecks)) throw new InvalidConfigError('indirectChecks', 'must be a whole number >= 0')
+  if (config.suspicionMult < 1) throw new InvalidConfigError('suspicionMult', 'must be at least 1')
+  if (config.suspicionMaxTimeoutMult < 1) throw new InvalidConfigError('suspicionMaxTimeoutMult', 'must be at least 1')
+  if (config.awarenessMaxMultiplier < 1) throw new InvalidConfigError('awarenessMaxMultiplier', 'must be at least 1')
   if (config.gossipBatchMaxOps < 1) throw new InvalidConfigError('gossipBatchMaxOps', 'must be at least 1')
   if (config.watchQueueMax < 1) throw new InvalidConfigError('watchQueueMax', 'must be at least 1')
   return config

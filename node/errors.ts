@@ -45,3 +45,16 @@ export class ProtocolError extends Error {
   static readonly NAME = 'ProtocolError'
   override readonly name = ProtocolError.NAME
 }
+
+/**
+ * A peer could not be reached. `refused` is the strong signal: the host
+ * answered and nothing listens there (the process is gone), where a
+ * timeout is ambiguous (slow, paused or partitioned).
+ */
+export class PeerUnreachableError extends Error {
+  static readonly NAME = 'PeerUnreachableError'
+  override readonly name = PeerUnreachableError.NAME
+  constructor (message: string, readonly refused: boolean, options?: { cause?: unknown }) {
+    super(message, options)
+  }
+}

@@ -11,6 +11,7 @@ import { DataDir } from './data-dir.js'
 import { createHost } from './gossip/host.js'
 import type { Host } from './gossip/host.js'
 import { Replicator } from './gossip/replicator.js'
+import { FaultSwitch } from './membership/fault-switch.js'
 import { Membership } from './membership/membership.js'
 import type { MemberChange } from './membership/member-table.js'
 import { Discovery } from './registry/discovery.js'
@@ -33,6 +34,8 @@ export interface NodeInit {
   /** seeds' gossip addresses, host:port */
   readonly seeds: readonly string[]
   readonly cluster: string
+  /** test-only: a file of peer ids to act partitioned from (see FaultSwitch) */
+  readonly faultFile?: string
   readonly config: NodeConfig
   readonly logger: Logger
 }
@@ -60,9 +63,12 @@ export class GrapevineNode {
   grpcAddress = ''
   gossipAddress = ''
   private parts: Partial<Parts> = {}
+  private readonly faults: FaultSwitch | undefined
   private state: 'new' | 'starting' | 'running' | 'stopping' | 'stopped' = 'new'
 
-  constructor (readonly init: NodeInit) {}
+  constructor (readonly init: NodeInit) {
+    this.faults = init.faultFile != null && init.faultFile !== '' ? new FaultSwitch(init.faultFile) : undefined
+  }
 
   /** The started node's registry (tests read it directly). */
   get registry (): Registry {
@@ -123,7 +129,7 @@ export class GrapevineNode {
     const now = Date.now
     const registry = this.parts.registry = new Registry({ now })
     const persister = this.parts.persister = new Persister(dir, () => owner.records(), logger, config.persistDebounceMs)
-    const replicator: Replicator = this.parts.replicator = new Replicator({ host, registry, logger: logger.child({ c: 'replicator' }), peers: () => membership.livePeers() }, {
+    const replicator: Replicator = this.parts.replicator = new Replicator({ host, registry, logger: logger.child({ c: 'replicator' }), peers: () => membership.livePeers(), faults: this.faults }, {
       nodeId: this.id, epoch: incarnation, cluster: init.cluster, batchMs: config.gossipBatchMs, batchMaxOps: config.gossipBatchMaxOps, antiEntropyIntervalMs: config.antiEntropyIntervalMs
     })
     const owner = this.parts.owner = new LocalOwner({ registry, logger, now, publish: op => { replicator.publish(op) }, changed: () => { persister.schedule() } },
@@ -141,15 +147,11 @@ export class GrapevineNode {
       local: () => ({ vh: registry.vectorHash() }),
       remote: (peer: PeerId, p: Record<string, unknown>) => { if (typeof p.vh === 'string') replicator.observe(peer, p.vh) }
     }
-    const membership: Membership = this.parts.membership = new Membership({ host, logger: logger.child({ c: 'membership' }), now, piggyback }, {
+    const membership: Membership = this.parts.membership = new Membership({ host, logger: logger.child({ c: 'membership' }), piggyback, faults: this.faults }, {
       self: { id: this.id, name: init.name, grpcAddress: this.grpcAddress, gossipAddress: this.gossipAddress, state: 'ALIVE', incarnation },
       cluster: init.cluster,
       seeds: init.seeds,
-      probeIntervalMs: config.probeIntervalMs,
-      probeTimeoutMs: config.probeTimeoutMs,
-      failureTimeoutMs: config.failureTimeoutMs,
-      gossipIntervalMs: config.antiEntropyIntervalMs,
-      joinRetryMs: config.joinRetryMs
+      config
     })
     membership.table.subscribe(c => { this.memberChanged(c, logger) })
     await replicator.start()

@@ -30,6 +30,7 @@ export async function runNodeCommand (argv: string[]): Promise<number> {
     gossipPort: gossip.port,
     seeds,
     cluster: f.cluster,
+    faultFile: f['fault-file'],
     config: createConfig(f.profile),
     logger
   })

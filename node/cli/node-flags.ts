@@ -18,5 +18,6 @@ export const NODE_FLAGS: readonly FlagSpec[] = [
   { name: 'join', help: 'seeds\' gossip addresses, host:port[,host:port...]', default: '' },
   { name: 'cluster', help: 'cluster name; nodes of other clusters are ignored', default: 'default' },
   { name: 'profile', help: 'timing preset: local, lan, wan or test', default: 'lan' },
-  { name: 'log-level', help: 'pino level: trace, debug, info, warn, error', default: 'info' }
+  { name: 'log-level', help: 'pino level: trace, debug, info, warn, error', default: 'info' },
+  { name: 'fault-file', help: 'TESTS ONLY: file of peer ids to act partitioned from', default: '' }
 ]

@@ -22,6 +22,8 @@ export interface ReplicatorComponents {
   readonly logger: Logger
   /** peers to sync with: members believed ALIVE, without this node */
   readonly peers: () => PeerId[]
+  /** test-only fault injection (partitions); absent in production */
+  readonly faults?: { blocks: (peerId: string) => boolean }
 }
 
 /** Options of the replicator. */
@@ -135,6 +137,7 @@ export class Replicator {
 
   private async pull (peer: PeerId): Promise<void> {
     const { registry, logger, host } = this.components
+    if (this.components.faults?.blocks(peer.toString()) === true) return
     const body: SyncRequest = { vector: registry.vector().map(e => ({ owner: e.owner, epoch: e.epoch, seq: e.seq })) }
     try {
       const raw = await request(host, peer, SYNC_PROTOCOL, body, { maxBytes: MAX_SYNC_BYTES, signal: AbortSignal.timeout(30_000) })
@@ -150,6 +153,7 @@ export class Replicator {
 
   // Answers a pull: deltas where the asker holds our epoch and we still know the delta; snapshots otherwise.
   private answer (body: unknown, peer: PeerId): SyncResponse {
+    if (this.components.faults?.blocks(peer.toString()) === true) throw new ProtocolError('partitioned (test fault)')
     const req = parseSyncRequest(body)
     const theirs = new Map(req.vector.map(e => [e.owner, e]))
     const deltas: OwnerDelta[] = []
@@ -178,6 +182,7 @@ export class Replicator {
 
   private receive (msg: Message): void {
     if (msg.topic !== this.topic || msg.type !== 'signed') return
+    if (this.components.faults?.blocks(msg.from.toString()) === true) return
     const { registry, logger } = this.components
     try {
       const batch = decodeBatch(msg.data)

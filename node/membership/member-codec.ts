@@ -25,7 +25,8 @@ export function parseMembers (raw: unknown): MembersMessage {
   return { cluster: o.cluster, members: o.members.map((m, i) => parseMember(m, `members.members[${i}]`)) }
 }
 
-function parseMember (raw: unknown, path: string): Member {
+/** Checks one member from a peer. */
+export function parseMember (raw: unknown, path: string): Member {
   if (raw == null || typeof raw !== 'object') throw new ProtocolError(`${path}: not an object`)
   const m = raw as Record<string, unknown>
   for (const f of ['id', 'name', 'grpcAddress', 'gossipAddress', 'state'] as const) {

@@ -1,27 +1,28 @@
 import { peerIdFromString } from '@libp2p/peer-id'
 import type { Message, PeerId } from '@libp2p/interface'
 import type { Logger } from 'pino'
-import { ProtocolError } from '../errors.js'
+import { PeerUnreachableError, ProtocolError } from '../errors.js'
 import { parseHostPort } from '../cli/args.js'
 import { toMultiaddr } from '../gossip/host.js'
 import type { Host } from '../gossip/host.js'
 import { PeerChannels } from '../gossip/peer-channel.js'
 import { request, serve } from '../gossip/stream-rpc.js'
-import { createHash } from 'node:crypto'
-import { SimpleFailureDetector } from './failure-detector.js'
-import type { FailureDetector } from './failure-detector.js'
-import { MemberTable } from './member-table.js'
-import type { Member } from './member-table.js'
+import { mathRandom, realClock } from './clock.js'
 import { encodeMembers, parseMembers } from './member-codec.js'
+import type { Member } from './member-table.js'
+import type { MemberTable } from './member-table.js'
+import { Swim } from './swim.js'
+import type { SwimConfig, Target } from './swim.js'
+import type { SwimAnswer, SwimMessage } from './swim-codec.js'
+import { isRefused } from './refused.js'
+import type { FaultSwitch } from './fault-switch.js'
 
-/** Push-pull of the whole member table, on join and periodically. */
+/** One-shot push-pull by address, for seeds whose peer id we do not know yet. */
 export const MEMBERS_PROTOCOL = '/grapevine/members/1.0.0'
 
 /** Data other parts of the node ride on probes (the registry's vector hash). */
 export interface Piggyback {
-  /** what this node adds to each probe and ack */
   readonly local: () => Record<string, unknown>
-  /** what a peer added to its probe or ack */
   readonly remote: (peer: PeerId, data: Record<string, unknown>) => void
 }
 
@@ -29,266 +30,146 @@ export interface Piggyback {
 export interface MembershipComponents {
   readonly host: Host
   readonly logger: Logger
-  readonly now: () => number
   readonly piggyback?: Piggyback
+  /** test-only fault injection (partitions); absent in production */
+  readonly faults?: FaultSwitch
 }
 
 /** Options of membership. */
 export interface MembershipInit {
-  /** this node, ALIVE at its start incarnation */
   readonly self: Member
   readonly cluster: string
-  /** seeds' gossip addresses, host:port */
   readonly seeds: readonly string[]
-  readonly probeIntervalMs: number
-  readonly probeTimeoutMs: number
-  readonly failureTimeoutMs: number
-  readonly gossipIntervalMs: number
-  readonly joinRetryMs: number
+  readonly config: SwimConfig
 }
 
 /**
- * The member table and its upkeep: join by push-pull with a seed, spread
- * changes over the members topic, push-pull with a member whose table hash
- * (carried on every probe) differs from ours for a whole period, with a DEAD
- * member or a seed now and then (so a healed partition or a restarted node
- * merges back), refute rumours of our own death, and announce LEFT on a
- * graceful leave.
+ * SWIM membership on libp2p: the sans-IO core (`Swim`) on a transport of
+ * long-lived peer channels, one-shot push-pull with seeds by address, and
+ * the members gossipsub topic for this node's own verdicts, refutations and
+ * leave. A closed connection triggers an immediate probe.
  */
 export class Membership {
-  readonly table: MemberTable
-  readonly detector: FailureDetector
-  private readonly topic: string
-  private self: Member
-  private timer: NodeJS.Timeout | undefined
-  private running = false
-  private joined = false
-  private rounds = 0
+  readonly swim: Swim
   private readonly channels: PeerChannels
-  private readonly mismatch = new Map<string, number>()
-  private hashCache: { version: number, hash: string } | undefined
+  private readonly topic: string
+  private running = false
   private readonly onMessage = (evt: CustomEvent<Message>): void => { this.receive(evt.detail) }
-  private readonly onDisconnect = (evt: CustomEvent<PeerId>): void => { this.detector.connectionClosed(evt.detail.toString()) }
+  private readonly onDisconnect = (evt: CustomEvent<PeerId>): void => { this.swim.connectionClosed(evt.detail.toString()) }
 
   constructor (private readonly components: MembershipComponents, private readonly init: MembershipInit) {
-    this.self = init.self
     this.topic = `grapevine/${init.cluster}/members/1`
-    this.table = new MemberTable(components.now)
-    this.table.set(this.self)
-    this.detector = new SimpleFailureDetector({
-      now: components.now,
-      members: () => this.table.all().filter(m => m.id !== this.self.id && (m.state === 'ALIVE' || m.state === 'SUSPECT')),
-      ping: async (m, signal) => {
-        const ack = await this.channels.request(peerIdFromString(m.id), this.addressOf(m), this.probeBody(), signal)
-        this.probeAnswered(m.id, ack)
-      },
-      declareDead: m => { this.verdict(m, 'DEAD') },
-      markAlive: m => { this.table.set({ ...m, state: 'ALIVE' }) }
-    }, init)
-    this.channels = new PeerChannels({ host: components.host, logger: components.logger }, (body, peer) => {
-      this.probeAnswered(peer.toString(), body)
-      return this.probeBody()
-    })
+    const piggyback = components.piggyback
+    this.swim = new Swim({
+      clock: realClock,
+      random: mathRandom,
+      logger: components.logger,
+      transport: { request: async (to, msg, timeoutMs) => await this.request(to, msg, timeoutMs) },
+      announce: m => { void this.publish(m) },
+      piggyback: piggyback == null ? undefined : { local: piggyback.local, remote: (id, x) => { piggyback.remote(peerIdFromString(id), x) } }
+    }, { self: init.self, seeds: init.seeds, config: init.config })
+    this.channels = new PeerChannels({ host: components.host, logger: components.logger }, async (body, peer) => await this.answer(body, peer))
+  }
+
+  /** The member table. */
+  get table (): MemberTable {
+    return this.swim.table
   }
 
   /** This node's own entry. */
   get me (): Member {
-    return this.self
+    return this.swim.me
   }
 
-  /** Starts serving push-pull, listening to the topic, joining and probing. */
+  /** Starts answering, listening, joining and probing. */
   async start (): Promise<void> {
     if (this.running) return
     this.running = true
     const { host } = this.components
-    await serve(host, MEMBERS_PROTOCOL, 16 * 1024 * 1024, this.components.logger, (body, peer) => {
-      this.absorb(parseMembers(body), peer.toString())
-      return this.message(this.table.all())
-    })
+    await this.channels.start()
+    await serve(host, MEMBERS_PROTOCOL, 16 * 1024 * 1024, this.components.logger, async (body, peer) => await this.answer(body, peer))
     host.services.pubsub.addEventListener('message', this.onMessage)
     host.services.pubsub.subscribe(this.topic)
     host.addEventListener('peer:disconnect', this.onDisconnect)
-    await this.channels.start()
-    this.detector.start()
-    this.loop(Date.now())
+    this.swim.start()
   }
 
   /** Stops everything; idempotent. */
   async stop (): Promise<void> {
     if (!this.running) return
     this.running = false
-    clearTimeout(this.timer)
-    this.detector.stop()
-    await this.channels.stop()
+    this.swim.stop()
     const { host } = this.components
     host.services.pubsub.removeEventListener('message', this.onMessage)
     host.removeEventListener('peer:disconnect', this.onDisconnect)
     await host.unhandle(MEMBERS_PROTOCOL).catch(() => {})
+    await this.channels.stop()
   }
 
-  /**
-   * Announces LEFT: over gossip and directly to every live member, so their
-   * view drops our instances now rather than after failure detection.
-   */
+  /** Announces LEFT directly to every live member and over gossip. */
   async leave (timeoutMs: number): Promise<void> {
-    this.self = { ...this.self, state: 'LEFT' }
-    this.table.set(this.self)
-    await this.broadcast([this.self])
-    const signal = AbortSignal.timeout(timeoutMs)
-    await Promise.allSettled(this.peers().map(async m => await this.pushPull(this.addressOf(m), signal)))
+    await this.swim.leave(timeoutMs)
   }
 
   /** Peer ids of members believed ALIVE or SUSPECT, without this node. */
   livePeers (): PeerId[] {
-    return this.peers().map(m => peerIdFromString(m.id))
+    return this.swim.live().map(m => peerIdFromString(m.id))
   }
 
-  private peers (): Member[] {
-    return this.table.all().filter(m => m.id !== this.self.id && (m.state === 'ALIVE' || m.state === 'SUSPECT'))
+  // Every message names its cluster: nodes of another cluster never merge with ours.
+  private async answer (body: unknown, peer: PeerId): Promise<unknown> {
+    const { c, m } = (body ?? {}) as { c?: unknown, m?: unknown }
+    if (c !== this.init.cluster) throw new ProtocolError(`swim.c: "${String(c)}" is not this cluster`)
+    if (this.components.faults?.blocks(peer.toString()) === true) throw new ProtocolError('partitioned (test fault)')
+    return { c: this.init.cluster, m: await this.swim.handle(peer.toString(), m) }
   }
 
-  private probeBody (): unknown {
-    return { t: 'probe', mh: this.membersHash(), p: this.components.piggyback?.local() ?? {} }
-  }
-
-  // Both ends of a probe learn the other's table hash and piggyback: a lasting
-  // difference in the member table starts a push-pull with that peer.
-  private probeAnswered (peerId: string, raw: unknown): void {
-    if (raw == null || typeof raw !== 'object') throw new ProtocolError('probe: not an object')
-    const { mh, p } = raw as { mh?: unknown, p?: unknown }
-    if (typeof mh !== 'string' || p == null || typeof p !== 'object') throw new ProtocolError('probe: malformed')
-    const peer = peerIdFromString(peerId)
-    this.components.piggyback?.remote(peer, p as Record<string, unknown>)
-    if (mh === this.membersHash()) {
-      this.mismatch.delete(peerId)
-      return
+  private async request (to: Target, msg: SwimMessage, timeoutMs: number): Promise<SwimAnswer> {
+    if (to.id != null && this.components.faults?.blocks(to.id) === true) throw new PeerUnreachableError('partitioned (test fault)', false)
+    const { host, port } = parseHostPort(to.address, 'gossipAddress')
+    const body = { c: this.init.cluster, m: msg }
+    const signal = AbortSignal.timeout(timeoutMs)
+    let raw: unknown
+    try {
+      raw = to.id != null
+        ? await this.channels.request(peerIdFromString(to.id), toMultiaddr(host, port, to.id), body, signal)
+        : await request(this.components.host, toMultiaddr(host, port), MEMBERS_PROTOCOL, body, { signal, maxBytes: 16 * 1024 * 1024 })
+    } catch (err) {
+      throw new PeerUnreachableError(`${to.address} unreachable`, await this.refused(err, to, host, port), { cause: err })
     }
-    const now = this.components.now()
-    const since = this.mismatch.get(peerId)
-    const m = this.table.get(peerId)
-    if (since == null) {
-      this.mismatch.set(peerId, now)
-    } else if (now - since >= this.init.gossipIntervalMs && m != null) {
-      this.mismatch.delete(peerId)
-      void this.pushPull(this.addressOf(m), AbortSignal.timeout(Math.max(2000, this.init.probeTimeoutMs * 4))).catch(() => {})
+    const { c, m } = (raw ?? {}) as { c?: unknown, m?: unknown }
+    if (c !== this.init.cluster) throw new ProtocolError(`swim.c: "${String(c)}" is not this cluster`)
+    return m as SwimAnswer
+  }
+
+  // A timeout on a channel whose connection is gone may hide a refusal: one quick dial tells.
+  private async refused (err: unknown, to: Target, host: string, port: number): Promise<boolean> {
+    if (isRefused(err)) return true
+    if (to.id == null || this.components.host.getConnections(peerIdFromString(to.id)).length > 0) return false
+    try {
+      await this.components.host.dial(toMultiaddr(host, port, to.id), { signal: AbortSignal.timeout(500) })
+      return false
+    } catch (e) {
+      return isRefused(e)
     }
   }
 
-  /** A short hash of the member table (id, state, incarnation of each). */
-  private membersHash (): string {
-    if (this.hashCache?.version !== this.table.version) {
-      const rows = this.table.all().map(m => `${m.id}:${m.state}:${m.incarnation}`).sort()
-      this.hashCache = { version: this.table.version, hash: createHash('md5').update(rows.join('\n')).digest('base64').slice(0, 16) }
-    }
-    return this.hashCache.hash
-  }
-
-  private verdict (m: Member, state: 'DEAD'): void {
-    const current = this.table.get(m.id)
-    if (current == null || current.incarnation !== m.incarnation || current.state === state) return
-    const dead = { ...current, state }
-    this.table.set(dead)
-    void this.broadcast([dead])
-  }
-
-  // Merges a peer's list; rumours of our own failure are refuted with a higher incarnation.
-  private absorb (msg: { cluster: string, members: readonly Member[] }, from: string): void {
-    if (msg.cluster !== this.init.cluster) throw new ProtocolError(`members.cluster: "${msg.cluster}" is not this cluster`)
-    let refute = false
-    for (const m of msg.members) {
-      if (m.id === this.self.id) {
-        if (m.state !== 'ALIVE' && this.self.state !== 'LEFT' && m.incarnation >= this.self.incarnation) {
-          this.self = { ...this.self, incarnation: m.incarnation + 1 }
-          refute = true
-        }
-        continue
-      }
-      this.table.merge(m)
-    }
-    if (refute) {
-      this.table.set(this.self)
-      this.components.logger.warn({ from, incarnation: this.self.incarnation }, 'refuting a rumour of our failure')
-      void this.broadcast([this.self])
-    }
+  private async publish (m: Member): Promise<void> {
+    const data = Buffer.from(JSON.stringify(encodeMembers({ cluster: this.init.cluster, members: [m] })))
+    await this.components.host.services.pubsub.publish(this.topic, data).catch(err => {
+      this.components.logger.debug({ err }, 'members publish failed; piggybacking will spread it')
+    })
   }
 
   private receive (msg: Message): void {
-    if (msg.topic !== this.topic) return
+    if (msg.topic !== this.topic || msg.type !== 'signed') return
+    if (this.components.faults?.blocks(msg.from.toString()) === true) return
     try {
-      this.absorb(parseMembers(JSON.parse(Buffer.from(msg.data).toString('utf8'))), msg.type === 'signed' ? msg.from.toString() : '?')
+      const parsed = parseMembers(JSON.parse(Buffer.from(msg.data).toString('utf8')))
+      if (parsed.cluster !== this.init.cluster) throw new ProtocolError('members.cluster: not this cluster')
+      this.swim.mergeTable(parsed.members, msg.from.toString())
     } catch (err) {
       this.components.logger.warn({ err }, 'dropped a bad members message')
     }
   }
-
-  private async broadcast (members: Member[]): Promise<void> {
-    const data = Buffer.from(JSON.stringify(this.message(members)))
-    await this.components.host.services.pubsub.publish(this.topic, data).catch(err => {
-      this.components.logger.debug({ err }, 'members publish failed; push-pull will repair')
-    })
-  }
-
-  private message (members: readonly Member[]): unknown {
-    return encodeMembers({ cluster: this.init.cluster, members })
-  }
-
-  private async pushPull (addr: ReturnType<typeof toMultiaddr>, signal: AbortSignal): Promise<void> {
-    const raw = await request(this.components.host, addr, MEMBERS_PROTOCOL, this.message(this.table.all()), { maxBytes: 16 * 1024 * 1024, signal })
-    this.absorb(parseMembers(raw), addr.toString())
-  }
-
-  private addressOf (m: Member): ReturnType<typeof toMultiaddr> {
-    const { host, port } = parseHostPort(m.gossipAddress, 'gossipAddress')
-    return toMultiaddr(host, port, m.id)
-  }
-
-  // Until joined: every joinRetryMs try each seed. Then every gossip period push-pull
-  // with a random live member, and every third period with a DEAD member or a seed.
-  private loop (startedAt: number): void {
-    const period = this.joined ? this.init.gossipIntervalMs : this.init.joinRetryMs
-    this.timer = setTimeout(() => {
-      if (!this.running) return
-      void this.round().finally(() => { if (this.running) this.loop(startedAt) })
-    }, this.rounds === 0 ? 0 : period)
-    this.timer.unref()
-  }
-
-  private async round (): Promise<void> {
-    this.rounds++
-    const signal = AbortSignal.timeout(Math.max(2000, this.init.probeTimeoutMs * 4))
-    const targets: Array<ReturnType<typeof toMultiaddr>> = []
-    const live = this.peers()
-    if (!this.joined || live.length === 0) {
-      targets.push(...this.seedAddresses())
-    } else {
-      // probes compare table hashes; this periodic push-pull is only the safety net
-      if (this.rounds % 10 === 0) targets.push(this.addressOf(pick(live)))
-      if (this.rounds % 3 === 0) {
-        const dead = this.table.all().filter(m => m.state === 'DEAD')
-        const seeds = this.seedAddresses()
-        if (dead.length > 0) targets.push(this.addressOf(pick(dead)))
-        if (seeds.length > 0) targets.push(pick(seeds))
-      }
-    }
-    const results = await Promise.allSettled(targets.map(async a => await this.pushPull(a, signal)))
-    // no seeds: this node starts a cluster of its own
-    if ((targets.length === 0 || results.some(r => r.status === 'fulfilled')) && !this.joined) {
-      this.joined = true
-      this.components.logger.info({ members: this.table.all().length }, 'joined the cluster')
-    }
-  }
-
-  private seedAddresses (): Array<ReturnType<typeof toMultiaddr>> {
-    const out = []
-    for (const s of this.init.seeds) {
-      const { host, port } = parseHostPort(s, '--join')
-      if (s === this.self.gossipAddress) continue
-      out.push(toMultiaddr(host, port))
-    }
-    return out
-  }
-}
-
-function pick<T> (list: readonly T[]): T {
-  return list[Math.floor(Math.random() * list.length)]
 }
