@@ -25,6 +25,8 @@ export interface LocalClusterOptions {
   entry?: string
   /** Called when a node process exits; `expected` is true when kill() or stop() caused it. */
   onExit?: (exit: NodeExit) => void
+  /** TESTS ONLY: start nodes with `--fault-file`, so partition() and heal() work */
+  faults?: boolean
 }
 
 /** One node of the cluster, as launched. */
@@ -111,10 +113,39 @@ export class LocalCluster {
         entry, 'node', '--name', name, '--data-dir', dataDir, '--grpc', grpc, '--gossip', gossip,
         // a lone node has no seeds; --join '' would be the same, but is awkward to read in `ps`
         ...(join !== '' ? ['--join', join] : []),
-        '--cluster', cluster, '--profile', profile, '--log-level', logLevel, ...extraArgs
+        '--cluster', cluster, '--profile', profile, '--log-level', logLevel,
+        ...(options.faults === true ? ['--fault-file', this.faultFile(name)] : []), ...extraArgs
       ]
       return { info: { index, name, grpc, gossip, dataDir, logFile: path.join(this.dir, `${name}.log`), args }, running: false, expectExit: false }
     })
+  }
+
+  /**
+   * Partitions the cluster (nodes started with `faults: true`): each node
+   * drops membership and registry traffic with every node outside its group.
+   * Groups hold 1-based node indexes; nodes in no group are cut off from all.
+   */
+  partition (groups: number[][]): void {
+    const groupOf = new Map<number, number>()
+    groups.forEach((g, k) => { for (const i of g) groupOf.set(i, k) })
+    for (const s of this.slots) {
+      const mine = groupOf.get(s.info.index)
+      const blocked = this.slots.filter(o => o !== s && (mine === undefined || groupOf.get(o.info.index) !== mine)).map(o => o.nodeId ?? '')
+      mkdirSync(path.dirname(this.faultFile(s.info.name)), { recursive: true })
+      writeFileSync(this.faultFile(s.info.name), blocked.join('\n') + '\n')
+    }
+  }
+
+  /** Ends a partition: every node talks to every other again. */
+  heal (): void {
+    for (const s of this.slots) {
+      mkdirSync(path.dirname(this.faultFile(s.info.name)), { recursive: true })
+      writeFileSync(this.faultFile(s.info.name), '')
+    }
+  }
+
+  private faultFile (name: string): string {
+    return path.join(this.dir, 'faults', name)
   }
 
   /** Number of nodes. */

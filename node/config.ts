@@ -11,22 +11,29 @@ export interface NodeConfig {
   /**
    * SWIM protocol period: each period this node probes one member (shuffled
    * round robin). Lower finds a hung member sooner; the cost is one small
-   * message per period per node, whatever the cluster size.
-   * local 500, lan 1000, wan 5000.
+   * message per period per node, whatever the cluster size. With the
+   * suspicion minimum it bounds how soon a hung (not crashed) member is
+   * DEAD: about 0.5 period to the first probe, 2.5 timeouts of probing, then
+   * the suspicion (3.3 s in all on a 5-member LAN). local 500, lan 800, wan 5000.
    */
   probeIntervalMs: number
   /**
    * How long a direct probe may take before it counts as missed and k other
    * members are asked to probe (ping-req). Must be below `probeIntervalMs`;
-   * too low and a busy member looks failed. local 250, lan 500, wan 3000.
+   * too low and a busy member looks failed. local 250, lan 400, wan 3000.
    */
   probeTimeoutMs: number
   /** k: members asked to probe a member that missed our direct probe. Default 3. */
   indirectChecks: number
   /**
    * Scales the suspicion timeout: `min = suspicionMult × log10(max(n,1)+1) ×
-   * probeIntervalMs`. Higher gives a suspected member longer to refute
-   * (fewer false verdicts), lower declares dead sooner. local 4, lan 4, wan 6.
+   * probeIntervalMs` (1.9 s for 5 members on a LAN). Higher gives a
+   * suspected member longer to refute (fewer false verdicts), lower declares
+   * a hung member dead sooner. memberlist uses 4; we use 3 on LAN and local
+   * because a suspicion here needs `suspicionMult − 2` independent
+   * confirmations to reach the minimum, every member re-checks a suspicion it
+   * hears of, and local health awareness stretches a slow accuser's timers.
+   * local 3, lan 3, wan 6.
    */
   suspicionMult: number
   /**
@@ -112,10 +119,10 @@ export interface NodeConfig {
 }
 
 const BASE: NodeConfig = {
-  probeIntervalMs: 1000,
-  probeTimeoutMs: 500,
+  probeIntervalMs: 800,
+  probeTimeoutMs: 400,
   indirectChecks: 3,
-  suspicionMult: 4,
+  suspicionMult: 3,
   suspicionMaxTimeoutMult: 6,
   refusedSuspicionMs: 300,
   retransmitMult: 4,

@@ -65,6 +65,7 @@ export class Membership {
       random: mathRandom,
       logger: components.logger,
       transport: { request: async (to, msg, timeoutMs) => await this.request(to, msg, timeoutMs) },
+      // only our own accusations and verdicts are announced, so the signer is the accuser
       announce: m => { void this.publish(m) },
       piggyback: piggyback == null ? undefined : { local: piggyback.local, remote: (id, x) => { piggyback.remote(peerIdFromString(id), x) } }
     }, { self: init.self, seeds: init.seeds, config: init.config })
@@ -167,6 +168,7 @@ export class Membership {
     try {
       const parsed = parseMembers(JSON.parse(Buffer.from(msg.data).toString('utf8')))
       if (parsed.cluster !== this.init.cluster) throw new ProtocolError('members.cluster: not this cluster')
+      // the signer is the accuser of a SUSPECT it announces: distinct accusers confirm a suspicion
       this.swim.mergeTable(parsed.members, msg.from.toString())
     } catch (err) {
       this.components.logger.warn({ err }, 'dropped a bad members message')

@@ -61,7 +61,7 @@ export interface SwimComponents {
    * a faster channel than piggybacking (gossipsub in production). Only our
    * own: re-announcing what we heard would be a gossip storm.
    */
-  readonly announce?: (m: Member) => void
+  readonly announce?: (m: Member, accuser?: string) => void
 }
 
 /** Options of the core. */
@@ -205,7 +205,8 @@ export class Swim implements FailureDetector {
       if (!this.running) return
       const vias = shuffle(this.live().filter(x => x.id !== m.id), this.components.random).slice(0, this.init.config.indirectChecks)
       const results = await Promise.allSettled(vias.map(async v =>
-        await this.send(targetOf(v), { t: 'ping-req', target: m, updates: this.take(), mh: this.membersHash(), x: this.x() }, timeout * 2)))
+        // the via's own probe times out after probeTimeoutMs: half as much again covers its nack's way back
+        await this.send(targetOf(v), { t: 'ping-req', target: m, updates: this.take(), mh: this.membersHash(), x: this.x() }, timeout * 1.5)))
       let acked = false
       let nacks = 0
       let refusedNacks = 0
@@ -237,12 +238,17 @@ export class Swim implements FailureDetector {
     const entry = this.suspicions.get(m.id)
     if (entry != null && m.state === 'SUSPECT') {
       if (refused && !entry.fast) this.startSuspicion(m, accuser, true)
-      else if (entry.s.confirm(accuser)) this.broadcasts.push({ member: m, from: accuser })
+      else if (entry.s.confirm(accuser)) {
+        this.broadcasts.push({ member: m, from: accuser })
+        if (accuser === this.self.id) this.components.announce?.(m, accuser)
+      }
       return
     }
     const suspected: Member = { ...m, state: 'SUSPECT' }
     this.table.set(suspected)
     this.broadcasts.push({ member: suspected, from: accuser })
+    // our own accusations go out at once: others re-check and confirm sooner than piggybacking would carry it
+    if (accuser === this.self.id) this.components.announce?.(suspected, accuser)
     this.startSuspicion(suspected, accuser, refused)
     this.components.logger.debug({ peer: m.id, accuser, refused }, 'suspecting member')
   }

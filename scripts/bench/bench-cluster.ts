@@ -10,9 +10,10 @@ export function percentile (sorted: readonly number[], p: number): number {
 }
 
 /** Starts a throwaway local cluster of node processes for a benchmark; `run` gets it, and it is stopped after. */
-export async function withCluster<T> (nodes: number, basePort: number, run: (c: LocalCluster) => Promise<T>): Promise<T> {
+export async function withCluster<T> (nodes: number, basePort: number, run: (c: LocalCluster) => Promise<T>, profile = 'local'): Promise<T> {
   const dir = await mkdtemp(path.join(tmpdir(), 'grapevine-bench-'))
-  const cluster = new LocalCluster({ nodes, dir, basePort, profile: 'local', logLevel: 'warn' })
+  // info level: the failure benchmark counts state changes in the logs
+  const cluster = new LocalCluster({ nodes, dir, basePort, profile, logLevel: 'info' })
   try {
     await cluster.start()
     return await run(cluster)
