@@ -69,6 +69,8 @@ interface Slot {
   expectExit: boolean
   nodeId?: string
   clients?: GrapevineClients
+  /** what this node's fault file says (tests only) */
+  readonly faults: { blocked: string[], loss: number, delayMs: number }
 }
 
 // restarted nodes come back on the same port: retry the channel quickly rather than back off for minutes
@@ -116,7 +118,7 @@ export class LocalCluster {
         '--cluster', cluster, '--profile', profile, '--log-level', logLevel,
         ...(options.faults === true ? ['--fault-file', this.faultFile(name)] : []), ...extraArgs
       ]
-      return { info: { index, name, grpc, gossip, dataDir, logFile: path.join(this.dir, `${name}.log`), args }, running: false, expectExit: false }
+      return { info: { index, name, grpc, gossip, dataDir, logFile: path.join(this.dir, `${name}.log`), args }, running: false, expectExit: false, faults: { blocked: [], loss: 0, delayMs: 0 } }
     })
   }
 
@@ -130,18 +132,34 @@ export class LocalCluster {
     groups.forEach((g, k) => { for (const i of g) groupOf.set(i, k) })
     for (const s of this.slots) {
       const mine = groupOf.get(s.info.index)
-      const blocked = this.slots.filter(o => o !== s && (mine === undefined || groupOf.get(o.info.index) !== mine)).map(o => o.nodeId ?? '')
-      mkdirSync(path.dirname(this.faultFile(s.info.name)), { recursive: true })
-      writeFileSync(this.faultFile(s.info.name), blocked.join('\n') + '\n')
+      s.faults.blocked = this.slots.filter(o => o !== s && (mine === undefined || groupOf.get(o.info.index) !== mine)).map(o => o.nodeId ?? '')
+      this.writeFaults(s)
     }
   }
 
-  /** Ends a partition: every node talks to every other again. */
+  /** Ends a partition: every node talks to every other again (loss and delay stay). */
   heal (): void {
     for (const s of this.slots) {
-      mkdirSync(path.dirname(this.faultFile(s.info.name)), { recursive: true })
-      writeFileSync(this.faultFile(s.info.name), '')
+      s.faults.blocked = []
+      this.writeFaults(s)
     }
+  }
+
+  /** Drops (`loss`, 0-1) and delays (`delayMs`) incoming gossip and membership messages at node i; zeros end it. */
+  degrade (i: number, loss: number, delayMs: number): void {
+    const s = this.slot(i)
+    s.faults.loss = loss
+    s.faults.delayMs = delayMs
+    this.writeFaults(s)
+  }
+
+  private writeFaults (s: Slot): void {
+    const file = this.faultFile(s.info.name)
+    mkdirSync(path.dirname(file), { recursive: true })
+    const lines = [...s.faults.blocked]
+    if (s.faults.loss > 0) lines.push(`loss ${s.faults.loss}`)
+    if (s.faults.delayMs > 0) lines.push(`delay ${s.faults.delayMs}`)
+    writeFileSync(file, lines.join('\n') + '\n')
   }
 
   private faultFile (name: string): string {

@@ -23,7 +23,7 @@ export interface ReplicatorComponents {
   /** peers to sync with: members believed ALIVE, without this node */
   readonly peers: () => PeerId[]
   /** test-only fault injection (partitions); absent in production */
-  readonly faults?: { blocks: (peerId: string) => boolean }
+  readonly faults?: { blocks: (peerId: string) => boolean, delayMs: () => number }
 }
 
 /** Options of the replicator. */
@@ -52,7 +52,11 @@ export class Replicator {
   private rounds = 0
   private timer: NodeJS.Timeout | undefined
   private running = false
-  private readonly onMessage = (evt: CustomEvent<Message>): void => { this.receive(evt.detail) }
+  private readonly onMessage = (evt: CustomEvent<Message>): void => {
+    const delay = this.components.faults?.delayMs() ?? 0
+    if (delay > 0) setTimeout(() => { this.receive(evt.detail) }, delay)
+    else this.receive(evt.detail)
+  }
 
   constructor (private readonly components: ReplicatorComponents, private readonly init: ReplicatorInit) {
     this.topic = `grapevine/${init.cluster}/registry/1`

@@ -121,7 +121,9 @@ export class Membership {
   private async answer (body: unknown, peer: PeerId): Promise<unknown> {
     const { c, m } = (body ?? {}) as { c?: unknown, m?: unknown }
     if (c !== this.init.cluster) throw new ProtocolError(`swim.c: "${String(c)}" is not this cluster`)
-    if (this.components.faults?.blocks(peer.toString()) === true) throw new ProtocolError('partitioned (test fault)')
+    const faults = this.components.faults
+    if (faults?.blocks(peer.toString()) === true) throw new ProtocolError('partitioned (test fault)')
+    if (faults != null && faults.delayMs() > 0) await new Promise(resolve => setTimeout(resolve, faults.delayMs()))
     return { c: this.init.cluster, m: await this.swim.handle(peer.toString(), m) }
   }
 

@@ -30,6 +30,8 @@ export class Suspicion {
   private readonly accusers = new Set<string>()
   private readonly startedAt: number
   private timer: TimerHandle
+  /** cancelled or fired: a late confirmation must not re-arm it */
+  private done = false
 
   constructor (
     private readonly clock: Clock,
@@ -41,7 +43,7 @@ export class Suspicion {
   ) {
     this.accusers.add(firstAccuser)
     this.startedAt = clock.now()
-    this.timer = clock.setTimeout(onTimeout, k <= 0 ? minMs : maxMs)
+    this.timer = clock.setTimeout(() => { this.fire() }, k <= 0 ? minMs : maxMs)
   }
 
   /** Confirmations beyond the first accuser. */
@@ -51,16 +53,23 @@ export class Suspicion {
 
   /** Adds an accuser; true when it was new (and the timeout shrank). */
   confirm (accuser: string): boolean {
-    if (this.accusers.has(accuser) || this.confirmations >= this.k) return false
+    if (this.done || this.accusers.has(accuser) || this.confirmations >= this.k) return false
     this.accusers.add(accuser)
     const left = remainingSuspicionTime(this.confirmations, this.k, this.clock.now() - this.startedAt, this.minMs, this.maxMs)
     this.timer.cancel()
-    this.timer = this.clock.setTimeout(this.onTimeout, Math.max(0, left))
+    this.timer = this.clock.setTimeout(() => { this.fire() }, Math.max(0, left))
     return true
   }
 
   /** Stops the timer (the member refuted, or was declared by someone else). */
   cancel (): void {
+    this.done = true
     this.timer.cancel()
+  }
+
+  private fire (): void {
+    if (this.done) return
+    this.done = true
+    this.onTimeout()
   }
 }

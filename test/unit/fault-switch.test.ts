@@ -104,3 +104,36 @@ describe('FaultSwitch', () => {
     expect(f.blocks('peer-a')).toBe(false)
   })
 })
+
+describe('FaultSwitch loss and delay', () => {
+  it.each([
+    ['loss 1', 0.99, true],
+    ['loss 0', 0, false],
+    ['loss 0.3', 0.29, true],
+    ['loss 0.3', 0.31, false],
+    ['loss banana', 0, false],
+    ['loss 7', 0.99, true]
+  ])('%s with a draw of %s blocks: %s', (text, draw, blocked) => {
+    write(`${text}\n`)
+    const f = new FaultSwitch(file, () => draw)
+    expect(f.blocks('anyone')).toBe(blocked)
+  })
+
+  it.each([
+    ['delay 25', 25],
+    ['delay -5', 0],
+    ['delay x', 0],
+    ['', 0]
+  ])('"%s" delays incoming messages by %s ms', (text, ms) => {
+    write(text)
+    expect(new FaultSwitch(file).delayMs()).toBe(ms)
+  })
+
+  it('combines a partition with loss and delay lines', () => {
+    write('peer-a\nloss 0.5\ndelay 10\n')
+    const f = new FaultSwitch(file, () => 0.9)
+    expect(f.blocks('peer-a')).toBe(true)
+    expect(f.blocks('peer-b')).toBe(false)
+    expect(f.delayMs()).toBe(10)
+  })
+})
