@@ -116,6 +116,21 @@ export interface NodeConfig {
   joinRetryMs: number
   /** Default TTL for a registration that names none. Default 30 s. */
   defaultTtlMs: number
+  /**
+   * Health check runs in flight at once on this node; due runs beyond it
+   * wait their turn. Higher finishes a burst sooner, lower bounds sockets.
+   * Default 256.
+   */
+  maxConcurrentChecks: number
+  /**
+   * Envoy's panic threshold, 0-1: when fewer than this share of a service's
+   * instances are healthy, Discover and Pick balance over all of them (but
+   * drained ones) and say `panic`, rather than pile everything on the few
+   * left. 0 never panics. Default 0.5.
+   */
+  panicThreshold: number
+  /** `locality`: keep traffic in the caller's zone while at least this share of it is healthy. Default 0.7. */
+  localityThreshold: number
 }
 
 const BASE: NodeConfig = {
@@ -141,7 +156,10 @@ const BASE: NodeConfig = {
   persistDebounceMs: 100,
   grpcShutdownMs: 2000,
   joinRetryMs: 500,
-  defaultTtlMs: 30_000
+  defaultTtlMs: 30_000,
+  maxConcurrentChecks: 256,
+  panicThreshold: 0.5,
+  localityThreshold: 0.7
 }
 
 /** The presets, by name. */
@@ -173,6 +191,9 @@ export function createConfig (profile: ProfileName = 'lan', overrides: Partial<N
   if (config.indirectChecks < 0 || !Number.isInteger(config.indirectChecks)) throw new InvalidConfigError('indirectChecks', 'must be a whole number >= 0')
   if (config.suspicionMult < 1) throw new InvalidConfigError('suspicionMult', 'must be at least 1')
   if (config.suspicionMaxTimeoutMult < 1) throw new InvalidConfigError('suspicionMaxTimeoutMult', 'must be at least 1')
+  if (config.panicThreshold > 1) throw new InvalidConfigError('panicThreshold', 'must be from 0 to 1')
+  if (config.localityThreshold > 1) throw new InvalidConfigError('localityThreshold', 'must be from 0 to 1')
+  if (config.maxConcurrentChecks < 1) throw new InvalidConfigError('maxConcurrentChecks', 'must be at least 1')
   if (config.awarenessMaxMultiplier < 1) throw new InvalidConfigError('awarenessMaxMultiplier', 'must be at least 1')
   if (config.gossipBatchMaxOps < 1) throw new InvalidConfigError('gossipBatchMaxOps', 'must be at least 1')
   if (config.watchQueueMax < 1) throw new InvalidConfigError('watchQueueMax', 'must be at least 1')

@@ -19,6 +19,12 @@ export class NotFoundError extends Error {
   override readonly name = NotFoundError.NAME
 }
 
+/** No instance of the service can serve (Pick): every one is unhealthy or drained. */
+export class NoInstanceError extends Error {
+  static readonly NAME = 'NoInstanceError'
+  override readonly name = NoInstanceError.NAME
+}
+
 /** A watcher fell too far behind and was dropped; it resumes with its last token. */
 export class WatcherOverflowError extends Error {
   static readonly NAME = 'WatcherOverflowError'

@@ -20,6 +20,9 @@ import { Registry } from './registry/registry.js'
 import type { OwnerLiveness } from './registry/types.js'
 import { WatchHub } from './registry/watch-hub.js'
 import { Persister } from './persister.js'
+import { PickerCache } from './balancer/picker-cache.js'
+import { createStrategyOptions } from './balancer/picker.js'
+import { HealthManager } from './health/manager.js'
 
 /** Options of one node. */
 export interface NodeInit {
@@ -51,6 +54,7 @@ interface Parts {
   server: Server
   health: HealthService
   persister: Persister
+  healthChecks: HealthManager
   reaper: NodeJS.Timeout
 }
 
@@ -107,6 +111,7 @@ export class GrapevineNode {
     if (p.server != null) await shutdown(p.server, config.grpcShutdownMs)
     p.watchHub?.close()
     p.owner?.stop()
+    p.healthChecks?.stop()
     await p.replicator?.stop()
     await p.membership?.stop()
     await p.persister?.flush()
@@ -132,13 +137,20 @@ export class GrapevineNode {
     const replicator: Replicator = this.parts.replicator = new Replicator({ host, registry, logger: logger.child({ c: 'replicator' }), peers: () => membership.livePeers(), faults: this.faults }, {
       nodeId: this.id, epoch: incarnation, cluster: init.cluster, batchMs: config.gossipBatchMs, batchMaxOps: config.gossipBatchMaxOps, antiEntropyIntervalMs: config.antiEntropyIntervalMs
     })
-    const owner = this.parts.owner = new LocalOwner({ registry, logger, now, publish: op => { replicator.publish(op) }, changed: () => { persister.schedule() } },
+    const health = this.parts.healthChecks = new HealthManager({
+      now,
+      logger: logger.child({ c: 'health' }),
+      setStatus: (key, status) => { owner.setStatus(key, status) },
+      deregister: key => { owner.deregister(key.slice(0, key.indexOf('/')), key.slice(key.indexOf('/') + 1)) }
+    }, { maxConcurrent: config.maxConcurrentChecks })
+    const owner = this.parts.owner = new LocalOwner({ registry, logger, now, publish: op => { replicator.publish(op) }, changed: () => { persister.schedule() }, health },
       { nodeId: this.id, epoch: incarnation, sweepIntervalMs: Math.min(250, config.probeIntervalMs) })
-    const health = this.parts.health = new HealthService()
+    const pickers = new PickerCache(createStrategyOptions({ panicThreshold: config.panicThreshold, localityThreshold: config.localityThreshold, loadOf: r => r.load ?? 0 }))
+    const healthService = this.parts.health = new HealthService()
     const server = this.parts.server = createGrpcServer({
-      registry: registryService({ registry, owner, discovery: new Discovery(registry), watchHub: this.watchHub(registry, replicator, logger), logger, defaultTtlMs: config.defaultTtlMs }),
+      registry: registryService({ registry, owner, discovery: new Discovery(registry, pickers), watchHub: this.watchHub(registry, replicator, logger), health, pickers, logger, defaultTtlMs: config.defaultTtlMs }),
       cluster: clusterService({ nodeId: this.id, name: init.name, members: { all: () => membership.table.all() } as any, registry, logger }),
-      health: health.handlers()
+      health: healthService.handlers()
     })
     // persisted records are back before the first call is served: a Heartbeat right after a restart must find them
     owner.restore(await dir.records())
@@ -157,6 +169,7 @@ export class GrapevineNode {
     await replicator.start()
     await membership.start()
     owner.start()
+    health.start()
     this.parts.reaper = setInterval(() => { this.reap() }, Math.min(1000, config.ownerReapMs / 4)).unref()
     logger.info({ grpc: this.grpcAddress, gossip: this.gossipAddress, incarnation, cluster: init.cluster }, 'node started')
   }
@@ -186,6 +199,7 @@ export class GrapevineNode {
       if (m.state === 'DEAD' && now - membership.table.stateSince(m.id) >= this.init.config.ownerReapMs) registry.setLiveness(m.id, 'gone')
     }
     registry.prune(this.init.config.tombstoneRetentionMs, this.init.config.maxTombstonesPerOwner)
+    this.parts.healthChecks?.sweep()
   }
 }
 

@@ -1,3 +1,4 @@
+import { checkToProto } from '../health/check-proto.js'
 import type { InstanceRecord } from '../registry/types.js'
 
 /** The wire shape of an Instance (proto-loader, keepCase). */
@@ -16,6 +17,8 @@ export interface InstanceMessage {
   owner_node: string
   registered_at_ms: number
   updated_at_ms: number
+  load: number
+  check: Record<string, unknown> | null
 }
 
 // records are immutable, so each one's message is built once and reused by every answer
@@ -39,7 +42,9 @@ export function toInstanceMessage (r: InstanceRecord): InstanceMessage {
       status: r.status,
       owner_node: r.ownerNode,
       registered_at_ms: r.registeredAtMs,
-      updated_at_ms: r.updatedAtMs
+      updated_at_ms: r.updatedAtMs,
+      load: r.load ?? 0,
+      check: r.check == null ? null : checkToProto(r.check)
     }
     cache.set(r, m)
   }

@@ -20,17 +20,21 @@ const framed = new WeakMap<InstanceRecord, Buffer>()
 let tokenCache: { token: Uint8Array, bytes: Buffer } | undefined
 
 /**
- * A DiscoverResponse: `instances` (field 1, repeated) then `resume_token`
- * (field 2). Each instance is encoded once per record and reused by every
+ * A DiscoverResponse: `instances` (field 1, repeated), `resume_token`
+ * (field 2), and `panic` (field 3) when set. Each instance is encoded once per record and reused by every
  * answer while the record is unchanged, so a read costs a concatenation.
  */
-export function encodeDiscoverResponse (records: readonly InstanceRecord[], token: Uint8Array): Encoded {
+export function encodeDiscoverResponse (records: readonly InstanceRecord[], token: Uint8Array, panic: boolean): Encoded {
   const parts: Buffer[] = []
   for (const r of records) parts.push(framedInstance(r))
   if (tokenCache?.token !== token) tokenCache = { token, bytes: field(2, Buffer.from(token)) }
   parts.push(tokenCache.bytes)
+  if (panic) parts.push(PANIC_TRUE)
   return new Encoded(Buffer.concat(parts))
 }
+
+// field 3 (panic), varint 1
+const PANIC_TRUE = Buffer.from([3 << 3, 1])
 
 function framedInstance (r: InstanceRecord): Buffer {
   let b = framed.get(r)

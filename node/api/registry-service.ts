@@ -9,7 +9,12 @@ import type { WatchEvent, WatchHub } from '../registry/watch-hub.js'
 import { toInstanceMessage } from './convert.js'
 import { encodeDiscoverResponse } from './encoded.js'
 import { toServiceError } from './status-map.js'
-import { parseDiscover, parseInstanceRef, parseRegister, parseWatch } from './validation.js'
+import { parseDiscover, parseHeartbeat, parseInstanceRef, parsePick, parseRegister, parseServiceRef, parseSetMaintenance, parseWatch } from './validation.js'
+import type { PickerCache } from '../balancer/picker-cache.js'
+import { NoInstanceError, NotFoundError } from '../errors.js'
+import { parseCheck } from '../health/check-spec.js'
+import type { HealthManager } from '../health/manager.js'
+import { recordKey } from '../registry/types.js'
 
 /** What the Registry service needs from the node. */
 export interface RegistryServiceComponents {
@@ -17,6 +22,8 @@ export interface RegistryServiceComponents {
   readonly owner: LocalOwner
   readonly discovery: Discovery
   readonly watchHub: WatchHub
+  readonly health: HealthManager
+  readonly pickers: PickerCache
   readonly logger: Logger
   readonly defaultTtlMs: number
 }
@@ -46,19 +53,42 @@ export function registryService (c: RegistryServiceComponents): UntypedServiceIm
   return {
     Register: unary(req => {
       const { instance, ttlMs } = parseRegister(req, c.defaultTtlMs)
-      return { instance: toInstanceMessage(c.owner.register(instance, ttlMs)) }
+      const check = parseCheck((req as { check?: unknown } | null)?.check)
+      return { instance: toInstanceMessage(c.owner.register(instance, ttlMs, check)) }
     }, log),
     Heartbeat: unary(req => {
-      const { service, instanceId } = parseInstanceRef(req)
-      return { ttl_remaining_ms: c.owner.heartbeat(service, instanceId) }
+      const { service, instanceId, status, load } = parseHeartbeat(req)
+      const ttl = c.owner.heartbeat(service, instanceId)
+      const key = recordKey(service, instanceId)
+      if (status != null) c.health.reported(key, status)
+      if (load != null) c.owner.reportLoad(key, load)
+      return { ttl_remaining_ms: ttl }
     }, log),
     Deregister: unary(req => {
       const { service, instanceId } = parseInstanceRef(req)
       return { existed: c.owner.deregister(service, instanceId) }
     }, log),
     Discover: unary(req => {
-      const q = parseDiscover(req)
-      return encodeDiscoverResponse(c.discovery.discover(q), c.watchHub.token())
+      const answer = c.discovery.discover(parseDiscover(req))
+      return encodeDiscoverResponse(answer.instances, c.watchHub.token(), answer.panic)
+    }, log),
+    Pick: unary(req => {
+      const q = parsePick(req)
+      const picked = c.discovery.pick(q)
+      if (picked == null) throw new NoInstanceError(`no instance of "${q.service}" can serve`)
+      return { instance: toInstanceMessage(picked.instance), panic: picked.panic }
+    }, log),
+    SetMaintenance: unary(req => {
+      const { service, instanceId, enabled, reason } = parseSetMaintenance(req)
+      const key = recordKey(service, instanceId)
+      if (c.owner.get(key) == null) throw new NotFoundError(`${key} is not registered with this node`)
+      c.owner.annotate(key, 'maintenance_reason', enabled ? reason : null)
+      c.health.maintenance(key, enabled)
+      return { instance: toInstanceMessage(c.owner.get(key)!) }
+    }, log),
+    BalancerStats: unary(req => {
+      const { service } = parseServiceRef(req)
+      return { service, instances: c.pickers.statsOf(service) }
     }, log),
     ListServices: unary(() => {
       const services = []

@@ -1,13 +1,14 @@
 import { status } from '@grpc/grpc-js'
 import type { ServiceError } from '@grpc/grpc-js'
-import { InvalidArgumentError, NotFoundError, NotReadyError, WatcherOverflowError } from '../errors.js'
+import { InvalidArgumentError, NoInstanceError, NotFoundError, NotReadyError, WatcherOverflowError } from '../errors.js'
 
 /** The one table from domain errors to gRPC status codes (etcd's v3rpc/util.go). */
 const TABLE: ReadonlyArray<[new (...args: any[]) => Error, status]> = [
   [InvalidArgumentError, status.INVALID_ARGUMENT],
   [NotFoundError, status.NOT_FOUND],
   [WatcherOverflowError, status.RESOURCE_EXHAUSTED],
-  [NotReadyError, status.UNAVAILABLE]
+  [NotReadyError, status.UNAVAILABLE],
+  [NoInstanceError, status.UNAVAILABLE]
 ]
 
 /** The `{ code, details }` a handler replies with for an error. */

@@ -9,6 +9,8 @@
  */
 import { isIP } from 'node:net'
 import { InvalidArgumentError } from '../errors.js'
+import { isStrategy, STRATEGIES } from '../balancer/registry.js'
+import type { HealthStatus } from '../registry/types.js'
 
 const MAX_TEXT_BYTES = 256
 const MAX_TAGS = 64
@@ -56,6 +58,7 @@ export interface DiscoverQuery {
   zone: string
   includeUnhealthy: boolean
   limit: number
+  balance: BalanceQuery
 }
 
 /** A validated Watch call; `service` '' watches every service. */
@@ -116,8 +119,63 @@ export function parseDiscover (req: unknown): DiscoverQuery {
     metadata: metadataOf(r, ''),
     zone: str(r, '', 'zone'),
     includeUnhealthy: bool(r, '', 'include_unhealthy'),
-    limit: int(r, '', 'limit', 0, MAX_LIMIT)
+    limit: int(r, '', 'limit', 0, MAX_LIMIT),
+    balance: balanceOf(r)
   }
+}
+
+/** How to balance: a strategy name (default round_robin), its hash key and the caller's zone. */
+export interface BalanceQuery {
+  readonly strategy: string
+  readonly hashKey: string
+  readonly clientZone: string
+}
+
+/** A validated Pick request. */
+export interface PickQuery {
+  readonly service: string
+  readonly tags: string[]
+  readonly metadata: Record<string, string>
+  readonly balance: BalanceQuery
+}
+
+/** Checks a Pick request. */
+export function parsePick (req: unknown): PickQuery {
+  const r = asRequest(req)
+  return { service: serviceName(r, '', false), tags: tagsOf(r, ''), metadata: metadataOf(r, ''), balance: balanceOf(r) }
+}
+
+/** Checks a Heartbeat request: the instance, and what it may report of itself. */
+export function parseHeartbeat (req: unknown): { service: string, instanceId: string, status: HealthStatus | null, load: number | null } {
+  const r = asRequest(req)
+  const ref = parseInstanceRef(r)
+  const raw = read(r, 'status', 'status')
+  let status: HealthStatus | null = null
+  if (raw != null && raw !== '' && raw !== 'HEALTH_STATUS_UNSPECIFIED' && raw !== 0) {
+    // MAINTENANCE is the operator's (SetMaintenance), not the instance's to report
+    if (raw !== 'PASSING' && raw !== 'WARNING' && raw !== 'CRITICAL') fail('status', 'must be PASSING, WARNING or CRITICAL')
+    status = raw
+  }
+  const l = read(r, 'load', 'load')
+  if (l != null && (typeof l !== 'number' || !Number.isFinite(l) || l < 0 || l > 1e9)) fail('load', 'must be a number from 0 to 1e9')
+  return { ...ref, status, load: l == null ? null : l as number }
+}
+
+/** Checks a SetMaintenance request. */
+export function parseSetMaintenance (req: unknown): { service: string, instanceId: string, enabled: boolean, reason: string } {
+  const r = asRequest(req)
+  return { ...parseInstanceRef(r), enabled: bool(r, '', 'enabled'), reason: str(r, '', 'reason') }
+}
+
+/** Checks a request naming one service (BalancerStats). */
+export function parseServiceRef (req: unknown): { service: string } {
+  return { service: serviceName(asRequest(req), '', false) }
+}
+
+function balanceOf (r: Obj): BalanceQuery {
+  const strategy = str(r, '', 'strategy')
+  if (strategy !== '' && !isStrategy(strategy)) fail('strategy', `unknown strategy "${strategy.slice(0, 64)}"; one of ${[...STRATEGIES.keys()].join(', ')}`)
+  return { strategy: strategy === '' ? 'round_robin' : strategy, hashKey: str(r, '', 'hash_key'), clientZone: str(r, '', 'client_zone') }
 }
 
 /**

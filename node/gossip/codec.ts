@@ -1,4 +1,7 @@
 import { ProtocolError } from '../errors.js'
+import { checkToProto } from '../health/check-proto.js'
+import { parseCheck } from '../health/check-spec.js'
+import type { CheckSpec } from '../health/check-spec.js'
 import type { OwnerDelta, OwnerSnapshot, SnapshotEntry } from '../registry/owner-state.js'
 import type { HealthStatus, InstanceRecord, Op, OpBatch, Stamp } from '../registry/types.js'
 
@@ -124,8 +127,28 @@ export function parseRecord (raw: unknown, path: string): InstanceRecord {
     ownerNode: str(o.ownerNode, `${path}.ownerNode`, 1),
     registeredAtMs: count(o.registeredAtMs, `${path}.registeredAtMs`),
     updatedAtMs: count(o.updatedAtMs, `${path}.updatedAtMs`),
-    ttlMs: count(o.ttlMs, `${path}.ttlMs`)
+    ttlMs: count(o.ttlMs, `${path}.ttlMs`),
+    ...optionalHealth(o, path)
   }
+}
+
+// load and check came later: records from older nodes (and older data dirs) have neither
+function optionalHealth (o: Record<string, unknown>, path: string): { load?: number, check?: CheckSpec } {
+  const out: { load?: number, check?: CheckSpec } = {}
+  if (o.load != null) {
+    if (typeof o.load !== 'number' || !Number.isFinite(o.load) || o.load < 0) throw new ProtocolError(`${path}.load: not a number >= 0`)
+    out.load = o.load
+  }
+  if (o.check != null) {
+    try {
+      // the same rules as the API's: a peer's check is checked like a client's
+      const spec = parseCheck(checkToProto(o.check as CheckSpec), `${path}.check`)
+      if (spec != null) out.check = spec
+    } catch (err) {
+      throw new ProtocolError(`${path}.check: ${err instanceof Error ? err.message : 'invalid'}`, { cause: err })
+    }
+  }
+  return out
 }
 
 function stamp (raw: unknown, path: string): Stamp {

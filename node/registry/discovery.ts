@@ -1,47 +1,66 @@
-import type { DiscoverQuery } from '../api/validation.js'
+import type { DiscoverQuery, PickQuery } from '../api/validation.js'
+import type { PickerCache } from '../balancer/picker-cache.js'
+import type { PickResult } from '../balancer/picker.js'
 import type { Registry } from './registry.js'
-import { SERVED_STATUSES } from './types.js'
 import type { InstanceRecord } from './types.js'
 
+/** A Discover answer: instances in the strategy's order, and whether the panic threshold was hit. */
+export interface DiscoverAnswer {
+  readonly instances: InstanceRecord[]
+  readonly panic: boolean
+}
+
 /**
- * Answers Discover from this node's view: filter, then rotate round robin
- * across calls. The per-service list is sorted once per view change and
- * reused until the next one, so a read costs a filter and a slice.
+ * Answers Discover and Pick from this node's view, through a balancing
+ * strategy's picker. Pickers are immutable snapshots per (service, filter,
+ * strategy), rebuilt only when the view changed those records.
  */
 export class Discovery {
-  private readonly sorted = new Map<string, { version: number, list: InstanceRecord[] }>()
-  private readonly cursor = new Map<string, number>()
+  constructor (private readonly registry: Registry, private readonly pickers: PickerCache) {}
 
-  constructor (private readonly registry: Registry) {}
-
-  /** Instances matching the query, rotated by one position per call. */
-  discover (q: DiscoverQuery): InstanceRecord[] {
-    const all = this.list(q.service)
-    const matched: InstanceRecord[] = []
-    for (const r of all) if (matches(r, q)) matched.push(r)
-    if (matched.length === 0) return matched
-    const n = this.cursor.get(q.service) ?? 0
-    this.cursor.set(q.service, (n + 1) % 1_000_000_007)
-    const start = n % matched.length
-    const rotated = start === 0 ? matched : matched.slice(start).concat(matched.slice(0, start))
-    return q.limit > 0 && q.limit < rotated.length ? rotated.slice(0, q.limit) : rotated
+  /** Instances matching the query, in the strategy's order (served first, then, if asked, the rest). */
+  discover (q: DiscoverQuery): DiscoverAnswer {
+    const candidates = (): InstanceRecord[] => this.candidates(q.service, q.tags, q.metadata, q.zone)
+    const picker = this.pickers.get(cacheKey(q.service, q.tags, q.metadata, q.zone), q.balance.strategy, this.registry.version, candidates)
+    const ordered = picker.order({ hashKey: q.balance.hashKey, clientZone: q.balance.clientZone })
+    let instances = ordered.instances
+    if (q.includeUnhealthy) {
+      const listed = new Set(instances)
+      const rest = candidates().filter(r => !listed.has(r))
+      if (rest.length > 0) instances = instances.concat(rest)
+    }
+    if (q.limit > 0 && q.limit < instances.length) instances = instances.slice(0, q.limit)
+    return { instances, panic: ordered.panic }
   }
 
-  private list (service: string): InstanceRecord[] {
-    const cached = this.sorted.get(service)
-    if (cached?.version === this.registry.version) return cached.list
+  /** One instance for one call, counted in the balancer stats; undefined when none can serve. */
+  pick (q: PickQuery): PickResult | undefined {
+    const picker = this.pickers.get(cacheKey(q.service, q.tags, q.metadata, ''), q.balance.strategy, this.registry.version,
+      () => this.candidates(q.service, q.tags, q.metadata, ''))
+    const result = picker.pick({ hashKey: q.balance.hashKey, clientZone: q.balance.clientZone })
+    if (result != null) this.pickers.recordPick(q.service, result.instance.instanceId)
+    return result
+  }
+
+  private candidates (service: string, tags: readonly string[], metadata: Readonly<Record<string, string>>, zone: string): InstanceRecord[] {
     const m = this.registry.service(service)
-    const list = m == null ? [] : [...m.values()].sort((a, b) => (a.instanceId < b.instanceId ? -1 : a.instanceId > b.instanceId ? 1 : 0))
-    this.sorted.set(service, { version: this.registry.version, list })
-    return list
+    if (m == null) return []
+    const out: InstanceRecord[] = []
+    for (const r of m.values()) if (matches(r, tags, metadata, zone)) out.push(r)
+    return out
   }
 }
 
-/** Whether a record answers the query (tags all present, metadata equal, zone, health). */
-export function matches (r: InstanceRecord, q: DiscoverQuery): boolean {
-  if (!q.includeUnhealthy && !SERVED_STATUSES.has(r.status)) return false
-  if (q.zone !== '' && r.zone !== q.zone) return false
-  for (const t of q.tags) if (!r.tags.includes(t)) return false
-  for (const k in q.metadata) if (r.metadata[k] !== q.metadata[k]) return false
+/** Whether a record carries every tag, equal metadata, and the zone (when one is asked). */
+export function matches (r: InstanceRecord, tags: readonly string[], metadata: Readonly<Record<string, string>>, zone: string): boolean {
+  if (zone !== '' && r.zone !== zone) return false
+  for (const t of tags) if (!r.tags.includes(t)) return false
+  for (const k in metadata) if (r.metadata[k] !== metadata[k]) return false
   return true
+}
+
+// one picker per distinct filter: its instances (and a round robin's rotation) are the filter's
+function cacheKey (service: string, tags: readonly string[], metadata: Readonly<Record<string, string>>, zone: string): string {
+  if (tags.length === 0 && zone === '' && Object.keys(metadata).length === 0) return service
+  return `${service}\u0000${[...tags].sort().join(',')}\u0000${JSON.stringify(Object.entries(metadata).sort())}\u0000${zone}`
 }

@@ -4,7 +4,17 @@ import { NotFoundError } from '../errors.js'
 import type { InstanceInput } from '../api/validation.js'
 import type { Registry } from './registry.js'
 import { recordKey } from './types.js'
-import type { InstanceRecord, Op } from './types.js'
+import type { HealthStatus, InstanceRecord, Op } from './types.js'
+import type { CheckSpec } from '../health/check-spec.js'
+import { loadWorthGossiping } from './load-report.js'
+
+/** The owner's view of health checking (node/health/manager.ts). */
+export interface OwnerHealth {
+  /** starts (or keeps) checking a written record; returns the status it should carry */
+  track: (key: string, record: InstanceRecord) => HealthStatus
+  /** stops checking a record that went away */
+  untrack: (key: string) => void
+}
 
 /** Collaborators of the owner. */
 export interface LocalOwnerComponents {
@@ -15,6 +25,8 @@ export interface LocalOwnerComponents {
   readonly publish: (op: Op) => void
   /** called after every change of an owned record, so it is persisted */
   readonly changed: () => void
+  /** health checking; absent: every record stays PASSING until it expires */
+  readonly health?: OwnerHealth
 }
 
 /** Options of the owner. */
@@ -34,6 +46,7 @@ export interface LocalOwnerInit {
  */
 export class LocalOwner {
   private readonly deadlines = new Map<string, number>()
+  private readonly loadSentAt = new Map<string, number>()
   private timer: NodeJS.Timeout | undefined
   private running = false
 
@@ -58,24 +71,62 @@ export class LocalOwner {
   }
 
   /** Upserts an instance owned by this node; returns the stored record. */
-  register (input: InstanceInput, ttlMs: number): InstanceRecord {
+  register (input: InstanceInput, ttlMs: number, check?: CheckSpec | null): InstanceRecord {
     const now = this.components.now()
     const instanceId = input.instanceId !== '' ? input.instanceId : randomUUID()
     const key = recordKey(input.service, instanceId)
     const prev = this.own(key)
-    const record: InstanceRecord = {
+    const draft: InstanceRecord = {
       ...input,
       instanceId,
-      status: prev?.status === 'MAINTENANCE' ? 'MAINTENANCE' : 'PASSING',
+      status: 'PASSING',
       ownerNode: this.init.nodeId,
       // every Register is a new registration: it wins over copies held by other owners
       registeredAtMs: now,
       updatedAtMs: nextUpdate(prev, now),
-      ttlMs
+      ttlMs,
+      ...(prev?.load != null ? { load: prev.load } : {}),
+      ...(check != null ? { check } : {})
     }
+    // without health checking, a drained instance stays drained across re-registration
+    const record: InstanceRecord = { ...draft, status: this.components.health?.track(key, draft) ?? (prev?.status === 'MAINTENANCE' ? 'MAINTENANCE' : 'PASSING') }
     this.write(key, record)
     this.deadlines.set(key, now + ttlMs)
     return record
+  }
+
+  /** Writes a new status of an owned record (from its health); false when not owned or unchanged. */
+  setStatus (key: string, status: HealthStatus): boolean {
+    const rec = this.own(key)
+    if (rec == null || rec.status === status) return false
+    this.write(key, { ...rec, status, updatedAtMs: nextUpdate(rec, this.components.now()) })
+    return true
+  }
+
+  /** Notes a load reported on Heartbeat; only a change worth it becomes an op (see load-report.ts). */
+  reportLoad (key: string, load: number): void {
+    const rec = this.own(key)
+    if (rec == null) return
+    const now = this.components.now()
+    if (!loadWorthGossiping(rec.load ?? 0, load, this.loadSentAt.get(key) ?? -Infinity, now)) return
+    this.loadSentAt.set(key, now)
+    this.write(key, { ...rec, load, updatedAtMs: nextUpdate(rec, now) })
+  }
+
+  /** Sets (or, with null, removes) one metadata key of an owned record; false when not owned. */
+  annotate (key: string, name: string, value: string | null): boolean {
+    const rec = this.own(key)
+    if (rec == null || (rec.metadata[name] ?? null) === value) return rec != null
+    const metadata = { ...rec.metadata }
+    if (value == null) delete metadata[name]
+    else metadata[name] = value
+    this.write(key, { ...rec, metadata, updatedAtMs: nextUpdate(rec, this.components.now()) })
+    return true
+  }
+
+  /** The owned record of a key, or null. */
+  get (key: string): InstanceRecord | null {
+    return this.own(key)
   }
 
   /** Renews a TTL; NotFoundError when this node does not own the instance. */
@@ -104,7 +155,8 @@ export class LocalOwner {
     const now = this.components.now()
     for (const r of records) {
       const key = recordKey(r.service, r.instanceId)
-      this.write(key, { ...r, ownerNode: this.init.nodeId, updatedAtMs: Math.max(now, r.updatedAtMs + 1) })
+      const draft = { ...r, ownerNode: this.init.nodeId, updatedAtMs: Math.max(now, r.updatedAtMs + 1) }
+      this.write(key, { ...draft, status: this.components.health?.track(key, draft) ?? r.status })
       this.deadlines.set(key, now + r.ttlMs)
     }
     if (records.length > 0) this.components.logger.info({ records: records.length }, 're-announced persisted records')
@@ -136,6 +188,10 @@ export class LocalOwner {
   }
 
   private write (key: string, record: InstanceRecord | null): void {
+    if (record == null) {
+      this.components.health?.untrack(key)
+      this.loadSentAt.delete(key)
+    }
     const self = this.components.registry.owner(this.init.nodeId)
     const op: Op = { seq: self.seq + 1, key, record }
     this.components.registry.applyLocal(this.init.nodeId, op)

@@ -214,7 +214,7 @@ export class Registry {
     }
     if (best == null || bestOwner == null) return null
     // a dead owner can no longer renew or expire its records: keep them out of healthy answers
-    return bestOwner.liveness === 'dead' && best.status !== 'CRITICAL' ? { ...best, status: 'CRITICAL' } : best
+    return bestOwner.liveness === 'dead' ? { ...best, status: 'CRITICAL', ownerDead: true } : best
   }
 
   private store (service: string, key: string, before: InstanceRecord | null, after: InstanceRecord | null): void {
@@ -245,5 +245,6 @@ export function newer (a: InstanceRecord, b: InstanceRecord): boolean {
 function sameView (a: InstanceRecord | null, b: InstanceRecord | null): boolean {
   if (a === b) return true
   if (a == null || b == null) return false
-  return a.ownerNode === b.ownerNode && a.updatedAtMs === b.updatedAtMs && a.registeredAtMs === b.registeredAtMs && a.status === b.status
+  return a.ownerNode === b.ownerNode && a.updatedAtMs === b.updatedAtMs && a.registeredAtMs === b.registeredAtMs && a.status === b.status &&
+    a.ownerDead === b.ownerDead
 }

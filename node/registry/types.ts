@@ -1,3 +1,5 @@
+import type { CheckSpec } from '../health/check-spec.js'
+
 /** Health of an instance; the order of the values is the wire enum's. */
 export type HealthStatus = 'PASSING' | 'WARNING' | 'CRITICAL' | 'MAINTENANCE'
 
@@ -26,6 +28,12 @@ export interface InstanceRecord {
   readonly updatedAtMs: number
   /** TTL the owner enforces; replicated so a restarted owner can re-arm it */
   readonly ttlMs: number
+  /** last load the instance reported (least_request); absent: never reported */
+  readonly load?: number
+  /** the active check its owner runs; absent: TTL only. Replicated so a restarted owner re-arms it */
+  readonly check?: CheckSpec
+  /** set on the view's copy (never on the wire) while the owner is DEAD: shown CRITICAL, never served */
+  readonly ownerDead?: true
 }
 
 /** Position in one owner's op sequence: epoch = owner incarnation at start. */

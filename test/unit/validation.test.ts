@@ -1,6 +1,7 @@
 import { describe, it, expect } from 'vitest'
 import { InvalidArgumentError } from '../../node/errors.js'
-import { parseRegister, parseInstanceRef, parseDiscover, parseWatch } from '../../node/api/validation.js'
+import { parseRegister, parseInstanceRef, parseDiscover, parseWatch, parsePick, parseHeartbeat, parseSetMaintenance, parseServiceRef } from '../../node/api/validation.js'
+const RR = { strategy: 'round_robin', hashKey: '', clientZone: '' }
 
 const DEFAULT_TTL_MS = 30_000
 
@@ -254,11 +255,11 @@ describe('parseDiscover', () => {
     ({ service: 'payments', tags: [], metadata: {}, zone: '', include_unhealthy: false, limit: 0, ...over })
 
   it.each<[string, unknown, Record<string, unknown>]>([
-    ['defaults', discover(), { service: 'payments', tags: [], metadata: {}, zone: '', includeUnhealthy: false, limit: 0 }],
+    ['defaults', discover(), { service: 'payments', tags: [], metadata: {}, zone: '', includeUnhealthy: false, limit: 0, balance: RR }],
     ['missing optional fields', { service: 'payments' },
-      { service: 'payments', tags: [], metadata: {}, zone: '', includeUnhealthy: false, limit: 0 }],
+      { service: 'payments', tags: [], metadata: {}, zone: '', includeUnhealthy: false, limit: 0, balance: RR }],
     ['every filter', discover({ tags: ['a', 'a', 'b'], metadata: { k: 'v' }, zone: 'z1', include_unhealthy: true, limit: 100000 }),
-      { service: 'payments', tags: ['a', 'b'], metadata: { k: 'v' }, zone: 'z1', includeUnhealthy: true, limit: 100000 }]
+      { service: 'payments', tags: ['a', 'b'], metadata: { k: 'v' }, zone: 'z1', includeUnhealthy: true, limit: 100000, balance: RR }]
   ])('accepts %s', (_name, req, expected) => {
     expect(parseDiscover(req)).toEqual(expected)
   })
@@ -279,9 +280,49 @@ describe('parseDiscover', () => {
     ['limit 100001', discover({ limit: 100001 }), 'limit'],
     ['limit -1', discover({ limit: -1 }), 'limit'],
     ['limit 1.5', discover({ limit: 1.5 }), 'limit'],
-    ['limit as a string', discover({ limit: '10' }), 'limit']
+    ['limit as a string', discover({ limit: '10' }), 'limit'],
+    ['an unknown strategy', discover({ strategy: 'fastest' }), 'strategy'],
+    ['strategy as a number', discover({ strategy: 3 }), 'strategy'],
+    ['hash_key of 257 bytes', discover({ hash_key: bytes(257) }), 'hash_key']
   ])('rejects %s', (_name, req, field) => {
     expectInvalid(() => parseDiscover(req), field)
+  })
+
+  it('takes a strategy, hash key and client zone', () => {
+    expect(parseDiscover(discover({ strategy: 'ring_hash', hash_key: 'user-7', client_zone: 'z2' })).balance)
+      .toEqual({ strategy: 'ring_hash', hashKey: 'user-7', clientZone: 'z2' })
+  })
+})
+
+describe('parsePick, parseHeartbeat, parseSetMaintenance, parseServiceRef', () => {
+  it('parsePick defaults to round robin', () => {
+    expect(parsePick({ service: 'payments' })).toEqual({ service: 'payments', tags: [], metadata: {}, balance: RR })
+  })
+
+  it.each<[string, unknown, unknown]>([
+    ['nothing reported', { service: 'a', instance_id: 'i' }, { service: 'a', instanceId: 'i', status: null, load: null }],
+    ['unspecified status', { service: 'a', instance_id: 'i', status: 'HEALTH_STATUS_UNSPECIFIED' }, { service: 'a', instanceId: 'i', status: null, load: null }],
+    ['WARNING and a load of 0', { service: 'a', instance_id: 'i', status: 'WARNING', load: 0 }, { service: 'a', instanceId: 'i', status: 'WARNING', load: 0 }],
+    ['CRITICAL and 12 in flight', { service: 'a', instance_id: 'i', status: 'CRITICAL', load: 12 }, { service: 'a', instanceId: 'i', status: 'CRITICAL', load: 12 }]
+  ])('parseHeartbeat: %s', (_n, req, expected) => {
+    expect(parseHeartbeat(req)).toEqual(expected)
+  })
+
+  it.each<[string, unknown, string]>([
+    ['MAINTENANCE reported', { service: 'a', instance_id: 'i', status: 'MAINTENANCE' }, 'status'],
+    ['an unknown status', { service: 'a', instance_id: 'i', status: 'GREAT' }, 'status'],
+    ['a negative load', { service: 'a', instance_id: 'i', load: -1 }, 'load'],
+    ['a load that is not a number', { service: 'a', instance_id: 'i', load: '3' }, 'load'],
+    ['no instance id', { service: 'a' }, 'instance_id']
+  ])('parseHeartbeat rejects %s', (_n, req, field) => {
+    expectInvalid(() => parseHeartbeat(req), field)
+  })
+
+  it('parseSetMaintenance and parseServiceRef', () => {
+    expect(parseSetMaintenance({ service: 'a', instance_id: 'i', enabled: true, reason: 'deploy' })).toEqual({ service: 'a', instanceId: 'i', enabled: true, reason: 'deploy' })
+    expectInvalid(() => parseSetMaintenance({ service: 'a', instance_id: 'i', enabled: 'yes' }), 'enabled')
+    expect(parseServiceRef({ service: 'a' })).toEqual({ service: 'a' })
+    expectInvalid(() => parseServiceRef({ service: 'A!' }), 'service')
   })
 })
 

@@ -1,0 +1,83 @@
+/**
+ * Pickers per (service, strategy), rebuilt only when the registry's view
+ * version moved and the service's records actually changed; and the picks
+ * each instance got, for stats. Reads never rebuild on the hot path.
+ */
+import type { InstanceRecord } from '../registry/types.js'
+import type { Picker, StrategyOptions } from './picker.js'
+import { buildPicker } from './registry.js'
+
+interface Entry {
+  version: number
+  /** the records the picker was built from, in the order given */
+  source: readonly InstanceRecord[]
+  picker: Picker
+}
+
+/** Per-instance pick counts of one service. */
+export interface PickStat {
+  instance_id: string
+  picks: number
+}
+
+/** Cached immutable pickers and pick counters; one per node. */
+export class PickerCache {
+  private readonly pickers = new Map<string, Map<string, Entry>>()
+  private readonly picks = new Map<string, Map<string, number>>()
+
+  constructor (private readonly opts: StrategyOptions) {}
+
+  /**
+   * The picker of `service` under `strategy` at view `version`. `instances`
+   * is called only when the version changed. The picker is kept (with its
+   * rotation) when the records are the same objects as last time: records
+   * are immutable, and the view version moves on every service's change.
+   * Throws InvalidArgumentError for an unknown strategy.
+   */
+  get (service: string, strategy: string, version: number, instances: () => readonly InstanceRecord[]): Picker {
+    let byStrategy = this.pickers.get(service)
+    if (byStrategy === undefined) {
+      byStrategy = new Map()
+      this.pickers.set(service, byStrategy)
+    }
+    const entry = byStrategy.get(strategy)
+    if (entry?.version === version) return entry.picker
+    const source = [...instances()]
+    if (entry !== undefined && sameRecords(entry.source, source)) {
+      entry.version = version
+      return entry.picker
+    }
+    const picker = buildPicker(strategy, source, this.opts)
+    byStrategy.set(strategy, { version, source, picker })
+    return picker
+  }
+
+  /** Drops the pickers of a service that no longer exists (its stats stay). */
+  forget (service: string): void {
+    this.pickers.delete(service)
+  }
+
+  /** Counts one pick of `instanceId` in `service`. */
+  recordPick (service: string, instanceId: string): void {
+    let counts = this.picks.get(service)
+    if (counts === undefined) {
+      counts = new Map()
+      this.picks.set(service, counts)
+    }
+    counts.set(instanceId, (counts.get(instanceId) ?? 0) + 1)
+  }
+
+  /** Picks per instance of `service` since start, by instance id; empty when none. */
+  statsOf (service: string): PickStat[] {
+    const counts = this.picks.get(service)
+    if (counts === undefined) return []
+    return [...counts].map(([id, picks]) => ({ instance_id: id, picks }))
+      .sort((a, b) => (a.instance_id < b.instance_id ? -1 : a.instance_id > b.instance_id ? 1 : 0))
+  }
+}
+
+function sameRecords (a: readonly InstanceRecord[], b: readonly InstanceRecord[]): boolean {
+  if (a.length !== b.length) return false
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
+  return true
+}

@@ -1,0 +1,134 @@
+import type { Logger } from 'pino'
+import type { HealthStatus, InstanceRecord } from '../registry/types.js'
+import { DEFAULT_CHECK } from './check-spec.js'
+import type { CheckSpec } from './check-spec.js'
+import type { Checker } from './checkers/checker.js'
+import { grpcCheck } from './checkers/grpc.js'
+import { httpCheck } from './checkers/http.js'
+import { tcpCheck } from './checkers/tcp.js'
+import { CheckScheduler } from './scheduler.js'
+import { initialHealth, nextHealth, shouldDeregister } from './state-machine.js'
+import type { CheckEvent, HealthState } from './state-machine.js'
+
+/** The owner's write path, as the health manager sees it. */
+export interface HealthManagerComponents {
+  readonly now: () => number
+  readonly logger: Logger
+  /** writes a new status of an owned record (an op, so every node sees it) */
+  readonly setStatus: (key: string, status: HealthStatus) => void
+  /** deregisters an owned record (CRITICAL past deregister_critical_after) */
+  readonly deregister: (key: string) => void
+  /** checkers by kind; real ones by default */
+  readonly checkers?: Partial<Record<'http' | 'tcp' | 'grpc', Checker>>
+}
+
+interface Tracked {
+  record: InstanceRecord
+  spec: CheckSpec
+  state: HealthState
+}
+
+/**
+ * Runs the health checks of the instances this node owns (only the owner
+ * runs them) and turns results, reported statuses and maintenance into
+ * statuses through the state machine; each change is one op of the owner.
+ * Checks are spread with jitter by one scheduler with bounded concurrency,
+ * and each run is cut at its timeout, so a hanging target blocks nothing.
+ */
+export class HealthManager {
+  private readonly tracked = new Map<string, Tracked>()
+  readonly scheduler: CheckScheduler
+  private readonly checkers: Record<'http' | 'tcp' | 'grpc', Checker>
+
+  constructor (private readonly components: HealthManagerComponents, init: { maxConcurrent: number }) {
+    this.checkers = { http: httpCheck, tcp: tcpCheck, grpc: grpcCheck, ...components.checkers }
+    this.scheduler = new CheckScheduler({ now: components.now, logger: components.logger, run: async key => { await this.run(key) } }, { maxConcurrent: init.maxConcurrent })
+  }
+
+  start (): void {
+    this.scheduler.start()
+  }
+
+  stop (): void {
+    this.scheduler.stop()
+  }
+
+  /**
+   * Tracks a newly written owned record. A re-registration with the same
+   * check keeps its state (no flap to the initial status); a new check starts over.
+   * Returns the status the record should carry.
+   */
+  track (key: string, record: InstanceRecord): HealthStatus {
+    const spec = record.check ?? DEFAULT_CHECK
+    const prev = this.tracked.get(key)
+    const state = prev != null && sameCheck(prev.spec, spec) ? prev.state : initialHealth(spec, this.components.now())
+    this.tracked.set(key, { record, spec, state })
+    if (spec.kind === 'ttl') this.scheduler.remove(key)
+    else if (prev == null || !sameCheck(prev.spec, spec)) this.scheduler.add(key, spec.intervalMs)
+    return state.status
+  }
+
+  /** Stops checking a record that went away. */
+  untrack (key: string): void {
+    this.tracked.delete(key)
+    this.scheduler.remove(key)
+  }
+
+  /** The instance's own view from Heartbeat; false when this node does not track it. */
+  reported (key: string, status: HealthStatus): boolean {
+    return this.apply(key, { type: 'reported', status })
+  }
+
+  /** The operator's drain switch; false when this node does not track it. */
+  maintenance (key: string, enabled: boolean): boolean {
+    return this.apply(key, { type: 'maintenance', enabled })
+  }
+
+  /**
+   * Deregisters records CRITICAL past their deregister_critical_after: a
+   * record whose status came from a report gets no further events, so
+   * this runs on a timer too.
+   */
+  sweep (): void {
+    const now = this.components.now()
+    for (const [key, t] of this.tracked) {
+      if (shouldDeregister(t.state, now, t.spec)) this.components.deregister(key)
+    }
+  }
+
+  /** The current health state of a tracked record. */
+  stateOf (key: string): HealthState | undefined {
+    return this.tracked.get(key)?.state
+  }
+
+  private async run (key: string): Promise<void> {
+    const t = this.tracked.get(key)
+    if (t == null || t.spec.kind === 'ttl') return
+    const result = await this.checkers[t.spec.kind]({ address: t.record.address, port: t.record.port }, t.spec, AbortSignal.timeout(t.spec.timeoutMs))
+    // the record may have gone (or changed check) while the run was in flight
+    if (this.tracked.get(key) !== t) return
+    this.apply(key, { type: 'result', ok: result.ok, warning: result.warning, output: result.output })
+  }
+
+  private apply (key: string, event: CheckEvent): boolean {
+    const t = this.tracked.get(key)
+    if (t == null) return false
+    const now = this.components.now()
+    const next = nextHealth(t.state, event, now, t.spec)
+    const changed = next.status !== t.state.status
+    t.state = next
+    if (changed) {
+      this.components.logger.info({ key, status: next.status, output: next.lastOutput.slice(0, 200) }, 'instance health changed')
+      this.components.setStatus(key, next.status)
+    }
+    if (shouldDeregister(next, now, t.spec)) {
+      this.components.logger.info({ key }, 'deregistering an instance critical for too long')
+      this.components.deregister(key)
+    }
+    return true
+  }
+}
+
+function sameCheck (a: CheckSpec, b: CheckSpec): boolean {
+  return JSON.stringify(a) === JSON.stringify(b)
+}

@@ -1,0 +1,120 @@
+/**
+ * The health of one instance as a pure function of its check's results:
+ * flap damping with Kubernetes' thresholds, Consul's warning and maintenance
+ * semantics. No clock, no timers: the caller passes `nowMs` and stores the state.
+ */
+import type { HealthStatus } from '../registry/types.js'
+import type { CheckSpec, InitialStatus } from './check-spec.js'
+
+/** What the owner keeps per checked instance; every transition makes a new object. */
+export interface HealthState {
+  /** The published status: MAINTENANCE while `maintenance`, else `checkStatus`. */
+  readonly status: HealthStatus
+  /**
+   * What the check alone says. Kept apart from `status` so that leaving
+   * maintenance restores it (results keep arriving while drained, as in Consul).
+   */
+  readonly checkStatus: InitialStatus
+  /** Consecutive passing or warning results (both mean "the instance answers"). */
+  readonly consecutiveOk: number
+  /** Consecutive failed results. */
+  readonly consecutiveFail: number
+  /** When `status` last became CRITICAL; null while it is not CRITICAL. */
+  readonly criticalSinceMs: number | null
+  readonly maintenance: boolean
+  /** The last result's output (or what set the status), for operators. */
+  readonly lastOutput: string
+}
+
+/** One input of the state machine. */
+export type CheckEvent =
+  /** A run of an active check (or a TTL expiry reported as a failure); `warning` wins over `ok`. */
+  | { type: 'result', ok: boolean, warning?: boolean, output: string }
+  /** The operator's SetMaintenance. */
+  | { type: 'maintenance', enabled: boolean }
+  /** The instance's own view, sent on Heartbeat. */
+  | { type: 'reported', status: HealthStatus }
+
+/**
+ * The state before any result: the spec's initial status. An instance that
+ * starts CRITICAL starts its deregistration clock too, so one that never comes
+ * up is reaped (Consul counts from registration the same way).
+ */
+export function initialHealth (spec: CheckSpec, nowMs: number): HealthState {
+  const status = spec.initialStatus
+  return {
+    status,
+    checkStatus: status,
+    consecutiveOk: 0,
+    consecutiveFail: 0,
+    criticalSinceMs: status === 'CRITICAL' ? nowMs : null,
+    maintenance: false,
+    lastOutput: ''
+  }
+}
+
+/**
+ * The state after `event`.
+ * - A failure counts toward `failureThreshold`; reaching it makes the instance
+ *   CRITICAL, and a served instance stays as it was below it.
+ * - A pass or a warning counts toward `successThreshold`. A served instance
+ *   follows it at once (PASSING and WARNING are both served, so switching
+ *   between them is no flap); a CRITICAL one is served again only once the
+ *   threshold is reached, then as PASSING or WARNING per that last result.
+ * - A reported status is an explicit statement, not a noisy sample: it applies
+ *   at once and restarts the opposite streak (Consul's TTL update). MAINTENANCE
+ *   cannot be reported: it is the operator's switch, so it is ignored.
+ * - Maintenance overrides the status until disabled; results still update the
+ *   check's own status underneath.
+ */
+export function nextHealth (state: HealthState, event: CheckEvent, nowMs: number, spec: CheckSpec): HealthState {
+  switch (event.type) {
+    case 'result': {
+      const warning = event.warning === true
+      const up = warning || event.ok
+      const consecutiveOk = up ? state.consecutiveOk + 1 : 0
+      const consecutiveFail = up ? 0 : state.consecutiveFail + 1
+      let checkStatus = state.checkStatus
+      if (!up) {
+        if (consecutiveFail >= spec.failureThreshold) checkStatus = 'CRITICAL'
+      } else if (checkStatus !== 'CRITICAL' || consecutiveOk >= spec.successThreshold) {
+        checkStatus = warning ? 'WARNING' : 'PASSING'
+      }
+      return publish(state, { checkStatus, consecutiveOk, consecutiveFail, lastOutput: event.output }, nowMs)
+    }
+    case 'reported': {
+      const s = event.status
+      if (s !== 'PASSING' && s !== 'WARNING' && s !== 'CRITICAL') return state
+      return publish(state, {
+        checkStatus: s,
+        consecutiveOk: s === 'CRITICAL' ? 0 : state.consecutiveOk,
+        consecutiveFail: s === 'CRITICAL' ? state.consecutiveFail : 0,
+        lastOutput: `reported ${s} on heartbeat`
+      }, nowMs)
+    }
+    case 'maintenance':
+      if (event.enabled === state.maintenance) return state
+      return publish(state, { maintenance: event.enabled }, nowMs)
+  }
+}
+
+/**
+ * True when the instance should be deregistered: CRITICAL (not in
+ * maintenance) for longer than `deregisterCriticalAfterMs`, when that is set.
+ * Maintenance stops the clock and leaving it restarts it, so an operator who
+ * drains an instance to fix it does not see it reaped the moment they finish.
+ */
+export function shouldDeregister (state: HealthState, nowMs: number, spec: CheckSpec): boolean {
+  return spec.deregisterCriticalAfterMs > 0 &&
+    state.status === 'CRITICAL' &&
+    state.criticalSinceMs !== null &&
+    nowMs - state.criticalSinceMs > spec.deregisterCriticalAfterMs
+}
+
+// Derives the published status and keeps criticalSinceMs in step with it.
+function publish (state: HealthState, change: Partial<HealthState>, nowMs: number): HealthState {
+  const next = { ...state, ...change }
+  const status: HealthStatus = next.maintenance ? 'MAINTENANCE' : next.checkStatus
+  const criticalSinceMs = status !== 'CRITICAL' ? null : state.status === 'CRITICAL' ? state.criticalSinceMs : nowMs
+  return { ...next, status, criticalSinceMs }
+}
