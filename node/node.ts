@@ -149,7 +149,7 @@ export class GrapevineNode {
     const healthService = this.parts.health = new HealthService()
     const server = this.parts.server = createGrpcServer({
       registry: registryService({ registry, owner, discovery: new Discovery(registry, pickers), watchHub: this.watchHub(registry, replicator, logger), health, pickers, logger, defaultTtlMs: config.defaultTtlMs }),
-      cluster: clusterService({ nodeId: this.id, name: init.name, members: { all: () => membership.table.all() } as any, registry, logger }),
+      cluster: clusterService({ nodeId: this.id, name: init.name, members: { all: () => membership.table.all() }, registry, health, logger }),
       health: healthService.handlers()
     })
     // persisted records are back before the first call is served: a Heartbeat right after a restart must find them

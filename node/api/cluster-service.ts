@@ -1,6 +1,7 @@
 import type { UntypedServiceImplementation } from '@grpc/grpc-js'
 import type { Logger } from 'pino'
-import type { MemberTable } from '../membership/member-table.js'
+import type { HealthManager } from '../health/manager.js'
+import type { Member } from '../membership/member-table.js'
 import type { Registry } from '../registry/registry.js'
 import { encodeVector } from '../registry/version-vector.js'
 import { unary } from './registry-service.js'
@@ -9,8 +10,10 @@ import { unary } from './registry-service.js'
 export interface ClusterServiceComponents {
   readonly nodeId: string
   readonly name: string
-  readonly members: MemberTable
+  /** the member table (membership is built after the API, so this reads it late) */
+  readonly members: { all: () => Member[] }
   readonly registry: Registry
+  readonly health: HealthManager
   readonly logger: Logger
 }
 
@@ -33,7 +36,9 @@ export function clusterService (c: ClusterServiceComponents): UntypedServiceImpl
       members_alive: c.members.all().filter(m => m.state === 'ALIVE').length,
       instances: c.registry.size,
       digest: c.registry.digest(),
-      version_vector: encodeVector(c.registry.vector())
+      version_vector: encodeVector(c.registry.vector()),
+      active_checks: c.health.scheduler.stats().checks,
+      check_lateness_p99_ms: c.health.scheduler.latenessPercentile(99)
     }), c.logger)
   }
 }

@@ -36,6 +36,18 @@ export function encodeDiscoverResponse (records: readonly InstanceRecord[], toke
 // field 3 (panic), varint 1
 const PANIC_TRUE = Buffer.from([3 << 3, 1])
 
+/**
+ * A PickResponse: `instance` is field 1 there too, so the framed bytes of
+ * DiscoverResponse serve as they are; `panic` is field 2.
+ */
+export function encodePickResponse (record: InstanceRecord, panic: boolean): Encoded {
+  const framed = framedInstance(record)
+  return new Encoded(panic ? Buffer.concat([framed, PICK_PANIC_TRUE]) : framed)
+}
+
+// field 2 (panic of PickResponse), varint 1
+const PICK_PANIC_TRUE = Buffer.from([2 << 3, 1])
+
 function framedInstance (r: InstanceRecord): Buffer {
   let b = framed.get(r)
   if (b == null) {

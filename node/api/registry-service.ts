@@ -7,7 +7,7 @@ import { SERVED_STATUSES } from '../registry/types.js'
 import { decodeVector } from '../registry/version-vector.js'
 import type { WatchEvent, WatchHub } from '../registry/watch-hub.js'
 import { toInstanceMessage } from './convert.js'
-import { encodeDiscoverResponse } from './encoded.js'
+import { encodeDiscoverResponse, encodePickResponse } from './encoded.js'
 import { toServiceError } from './status-map.js'
 import { parseDiscover, parseHeartbeat, parseInstanceRef, parsePick, parseRegister, parseServiceRef, parseSetMaintenance, parseWatch } from './validation.js'
 import type { PickerCache } from '../balancer/picker-cache.js'
@@ -76,7 +76,7 @@ export function registryService (c: RegistryServiceComponents): UntypedServiceIm
       const q = parsePick(req)
       const picked = c.discovery.pick(q)
       if (picked == null) throw new NoInstanceError(`no instance of "${q.service}" can serve`)
-      return { instance: toInstanceMessage(picked.instance), panic: picked.panic }
+      return encodePickResponse(picked.instance, picked.panic)
     }, log),
     SetMaintenance: unary(req => {
       const { service, instanceId, enabled, reason } = parseSetMaintenance(req)
