@@ -3,27 +3,11 @@ import { seededRandom } from '../../../node/membership/clock.js'
 import { createStrategyOptions } from '../../../node/balancer/picker.js'
 import type { Picker, PickRequest, StrategyOptions } from '../../../node/balancer/picker.js'
 import type { HealthStatus, InstanceRecord } from '../../../node/registry/types.js'
+import { rec } from '../registry-fixtures.js'
 
 /** An instance of service `svc`; everything not given defaulted (weight 100, zone z1, PASSING). */
 export function inst (instanceId: string, over: Partial<InstanceRecord> = {}): InstanceRecord {
-  return {
-    service: 'svc',
-    instanceId,
-    address: '10.0.0.1',
-    port: 8080,
-    protocol: 'grpc',
-    version: '1.0.0',
-    tags: [],
-    metadata: {},
-    weight: 100,
-    zone: 'z1',
-    status: 'PASSING',
-    ownerNode: 'A',
-    registeredAtMs: 1000,
-    updatedAtMs: 1000,
-    ttlMs: 30_000,
-    ...over
-  }
+  return rec('svc', instanceId, over)
 }
 
 /** `n` instances i00, i01, … (ids sort in index order). */
