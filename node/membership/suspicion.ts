@@ -22,6 +22,11 @@ export function suspicionMinMs (suspicionMult: number, n: number, probeIntervalM
   return suspicionMult * Math.log10(Math.max(n, 1) + 1) * probeIntervalMs
 }
 
+/** A timer this late means the process was not running. */
+const LATE_FIRE_MS = 250
+/** How long a resumed node waits for news before it acts on an expired suspicion. */
+const PAUSE_GRACE_MS = 250
+
 /**
  * One suspicion of one member: fires `onTimeout` when its timeout runs out.
  * Each distinct accuser after the first shortens it (Lifeguard).
@@ -32,6 +37,9 @@ export class Suspicion {
   private timer: TimerHandle
   /** cancelled or fired: a late confirmation must not re-arm it */
   private done = false
+  /** when the timer is due; a fire much later than this means this node was paused */
+  private dueAt: number
+  private graceUsed = false
 
   constructor (
     private readonly clock: Clock,
@@ -43,6 +51,7 @@ export class Suspicion {
   ) {
     this.accusers.add(firstAccuser)
     this.startedAt = clock.now()
+    this.dueAt = this.startedAt + (k <= 0 ? minMs : maxMs)
     this.timer = clock.setTimeout(() => { this.fire() }, k <= 0 ? minMs : maxMs)
   }
 
@@ -57,6 +66,7 @@ export class Suspicion {
     this.accusers.add(accuser)
     const left = remainingSuspicionTime(this.confirmations, this.k, this.clock.now() - this.startedAt, this.minMs, this.maxMs)
     this.timer.cancel()
+    this.dueAt = this.clock.now() + Math.max(0, left)
     this.timer = this.clock.setTimeout(() => { this.fire() }, Math.max(0, left))
     return true
   }
@@ -69,6 +79,16 @@ export class Suspicion {
 
   private fire (): void {
     if (this.done) return
+    // Fired far too late: this node was paused (GC, SIGSTOP, a stalled VM), and
+    // timers run before the messages that piled up meanwhile, a refutation among
+    // them. Lifeguard: a slow node must not trust its own verdicts; look once more.
+    const late = this.clock.now() - this.dueAt
+    if (!this.graceUsed && late > LATE_FIRE_MS) {
+      this.graceUsed = true
+      this.dueAt = this.clock.now() + PAUSE_GRACE_MS
+      this.timer = this.clock.setTimeout(() => { this.fire() }, PAUSE_GRACE_MS)
+      return
+    }
     this.done = true
     this.onTimeout()
   }

@@ -124,7 +124,8 @@ export class Swim implements FailureDetector {
   start (): void {
     if (this.running) return
     this.running = true
-    this.joined = this.init.seeds.length === 0
+    // no seeds but ourselves: this node starts a cluster of its own
+    this.joined = this.init.seeds.every(a => a === this.self.gossipAddress)
     this.loop(() => this.init.config.probeIntervalMs, () => { this.probeNext() }, true)
     this.loop(() => (this.joined ? this.init.config.reconnectIntervalMs : this.init.config.joinRetryMs), async () => { await this.reconnect() })
   }
@@ -167,7 +168,14 @@ export class Swim implements FailureDetector {
       return { t: 'push-pull', members: this.table.all() }
     }
     this.absorb(fromId, msg.updates, msg.mh, msg.x)
-    if (msg.t === 'ping') return this.ack()
+    if (msg.t === 'ping') {
+      const ack = this.ack()
+      // the prober suspects us (buddy system): answer with our refutation, whatever the queue holds
+      if (msg.updates.some(u => u.member.id === this.self.id) && !ack.updates.some(u => u.member.id === this.self.id)) {
+        return { ...ack, updates: [...ack.updates, { member: this.self }] }
+      }
+      return ack
+    }
     // ping-req: probe the target for the asker; nack (with the refused flag) when we cannot reach it
     try {
       const answer = await this.send(targetOf(msg.target), this.ping(), this.awareness.scale(this.init.config.probeTimeoutMs))
@@ -194,7 +202,7 @@ export class Swim implements FailureDetector {
       const timeout = this.awareness.scale(this.init.config.probeTimeoutMs)
       let directRefused = false
       try {
-        const answer = await this.send(targetOf(m), this.ping(), timeout)
+        const answer = await this.send(targetOf(m), this.ping(m), timeout)
         if (answer.t !== 'ack') throw new ProtocolError('ping: answer is not an ack')
         this.absorb(m.id, answer.updates, answer.mh, answer.x)
         this.awareness.apply(-1)
@@ -224,7 +232,8 @@ export class Swim implements FailureDetector {
       // refused directly but acked through another member: only our path is broken
       if (acked || !this.running) return
       const current = this.table.get(m.id)
-      if (current == null) return
+      // it refuted (or was declared) while we probed: our evidence is about an older incarnation
+      if (current == null || current.incarnation !== m.incarnation) return
       this.suspect(current, this.self.id, directRefused && refusedNacks === vias.length)
     } finally {
       this.probing.delete(m.id)
@@ -258,10 +267,25 @@ export class Swim implements FailureDetector {
     const c = this.init.config
     const n = this.table.all().filter(x => x.state === 'ALIVE' || x.state === 'SUSPECT').length
     const k = n - 2 < c.suspicionMult - 2 ? 0 : c.suspicionMult - 2
-    const min = refused ? c.refusedSuspicionMs : suspicionMinMs(c.suspicionMult, n, c.probeIntervalMs)
+    // a node that is itself unhealthy (Lifeguard's score) waits longer before its own verdict:
+    // healthier members declare a really dead member at the normal time, and we take theirs
+    const min = refused ? c.refusedSuspicionMs : this.awareness.scale(suspicionMinMs(c.suspicionMult, n, c.probeIntervalMs))
     const max = refused ? c.refusedSuspicionMs : min * c.suspicionMaxTimeoutMult
     const s = new Suspicion(this.components.clock, accuser, k, min, max, () => { this.declareDead(m) })
     this.suspicions.set(m.id, { s, fast: refused })
+    this.recheck(m.id, s)
+  }
+
+  // While a suspicion lasts, probe the member every period: the probe carries the
+  // suspicion and its ack the refutation, so a lost broadcast cannot kill a live member.
+  private recheck (id: string, s: Suspicion): void {
+    const t = this.components.clock.setTimeout(() => {
+      this.timers = this.timers.filter(x => x !== t)
+      if (!this.running || this.suspicions.get(id)?.s !== s) return
+      this.probeNow(id)
+      this.recheck(id, s)
+    }, this.awareness.scale(this.init.config.probeIntervalMs))
+    this.timers.push(t)
   }
 
   private declareDead (m: Member): void {
@@ -288,7 +312,7 @@ export class Swim implements FailureDetector {
   private apply (u: Update, sender: string | undefined): void {
     const m = u.member
     if (m.id === this.self.id) {
-      this.refuteIfNeeded(m)
+      if (this.refuteIfNeeded(m)) this.tellAccuser(u.from ?? sender)
       return
     }
     const known = this.table.get(m.id)
@@ -298,6 +322,8 @@ export class Swim implements FailureDetector {
       this.suspicions.delete(m.id)
       this.table.set(m)
       this.broadcasts.push({ member: m })
+      // a member new to us joins the current round at a random place (memberlist), not the next round
+      if (known == null || known.state === 'DEAD' || known.state === 'LEFT') this.order.splice(Math.floor(this.components.random.next() * (this.order.length + 1)), 0, m.id)
       return
     }
     if (known == null || m.incarnation < known.incarnation) return
@@ -317,8 +343,9 @@ export class Swim implements FailureDetector {
     this.broadcasts.push({ member: m })
   }
 
-  private refuteIfNeeded (rumour: Member): void {
-    if (rumour.state === 'ALIVE' || this.self.state === 'LEFT' || rumour.incarnation < this.self.incarnation) return
+  /** Refutes a rumour of our failure with a higher incarnation; true when it did. */
+  private refuteIfNeeded (rumour: Member): boolean {
+    if (rumour.state === 'ALIVE' || this.self.state === 'LEFT' || rumour.incarnation < this.self.incarnation) return false
     this.self = { ...this.self, state: 'ALIVE', incarnation: rumour.incarnation + 1 }
     this.table.set(this.self)
     this.broadcasts.push({ member: this.self })
@@ -326,6 +353,18 @@ export class Swim implements FailureDetector {
     // being suspected hints that we are the slow one
     this.awareness.apply(1)
     this.components.logger.warn({ rumour: rumour.state, incarnation: this.self.incarnation }, 'refuting a rumour of our failure')
+    return true
+  }
+
+  // The accuser's suspicion runs out first: send it the refutation directly (twice if
+  // need be) rather than only hope a piggyback gets there in time.
+  private tellAccuser (id: string | undefined, attempt = 0): void {
+    const m = id == null || id === this.self.id ? undefined : this.table.get(id)
+    if (m == null || attempt > 1) return
+    const msg: SwimMessage = { t: 'ping', updates: [{ member: this.self }], mh: this.membersHash(), x: this.x() }
+    this.send(targetOf(m), msg, this.init.config.probeTimeoutMs)
+      .then(answer => { if (answer.t === 'ack') this.absorb(m.id, answer.updates, answer.mh, answer.x) })
+      .catch(() => { this.tellAccuser(id, attempt + 1) })
   }
 
   /** Merges a member list from a peer (push-pull, or an announcement). */
@@ -390,11 +429,19 @@ export class Swim implements FailureDetector {
     return parseSwimAnswer(await this.components.transport.request(to, msg, timeoutMs))
   }
 
-  private ping (): SwimMessage {
-    return { t: 'ping', updates: this.take(), mh: this.membersHash(), x: this.x() }
+  /**
+   * A ping; to a member we suspect it also carries the suspicion (Lifeguard's
+   * buddy system), so the member hears of it at once and its ack carries the
+   * refutation straight back, whatever the broadcast queue has left.
+   */
+  private ping (to?: Member): SwimMessage {
+    const updates = this.take()
+    const current = to == null ? undefined : this.table.get(to.id)
+    if (current?.state === 'SUSPECT' && !updates.some(u => u.member.id === current.id)) updates.push({ member: current, from: this.self.id })
+    return { t: 'ping', updates, mh: this.membersHash(), x: this.x() }
   }
 
-  private ack (): SwimAnswer {
+  private ack (): Extract<SwimAnswer, { t: 'ack' }> {
     return { t: 'ack', updates: this.take(), mh: this.membersHash(), x: this.x() }
   }
 

@@ -45,7 +45,7 @@ export function liveAt (lives: readonly Life[], id: string, t: number): Life | u
 export function indexPairs (events: readonly MemberEvent[]): Map<string, MemberEvent[]> {
   const index = new Map<string, MemberEvent[]>()
   for (const e of events) {
-    const k = pairKey(e, e.subject)
+    const k = pairKey({ id: e.observer, gen: e.gen }, e.subject)
     const list = index.get(k)
     if (list == null) index.set(k, [e])
     else list.push(e)
@@ -64,12 +64,16 @@ const fmt = (t: number): string => `${(t / 1000).toFixed(3)}s`
  * Accuracy: no process declares a running member DEAD. A verdict about an
  * older incarnation than the running process started with is about a
  * process that did crash (a restarted member), so it is no violation.
- * Verdicts before `from` are not judged (a partition excuses them).
+ * Verdicts before `from` are not judged (a partition excuses them), nor
+ * their echoes after it: the same verdict still spreading to the others.
  */
 export function checkAccuracy (events: readonly MemberEvent[], lives: readonly Life[], from = -Infinity): Violation[] {
   const out: Violation[] = []
+  const excused = new Set<string>()
   for (const e of events) {
-    if (e.state !== 'DEAD' || e.t < from) continue
+    if (e.state !== 'DEAD') continue
+    if (e.t < from) excused.add(`${e.subject}#${e.incarnation}`)
+    if (excused.has(`${e.subject}#${e.incarnation}`)) continue
     const life = liveAt(lives, e.subject, e.t)
     if (life != null && e.incarnation >= life.startInc) {
       out.push({ invariant: 'accuracy', message: `${e.observer} declared ${e.subject} DEAD#${e.incarnation} at ${fmt(e.t)} while it ran (since ${fmt(life.from)})` })
@@ -137,7 +141,7 @@ export function firstConvergence (
     const e = events[i]
     const min = minInc.get(e.subject)
     if (min !== undefined && watched.has(`${e.observer}#${e.gen}`)) {
-      const k = pairKey(e, e.subject)
+      const k = pairKey({ id: e.observer, gen: e.gen }, e.subject)
       if (e.state === 'ALIVE' && e.incarnation >= min) ok.add(k)
       else ok.delete(k)
     }
