@@ -405,7 +405,9 @@ export class Swim implements FailureDetector {
     } else {
       const dead = this.table.all().filter(m => m.state === 'DEAD')
       if (dead.length > 0) targets.push(targetOf(pick(dead, this.components.random)))
-      const seeds = this.init.seeds.filter(s => s !== this.self.gossipAddress)
+      // a seed already known live needs no push-pull by address (a new connection and handshake each time)
+      const known = new Set(live.map(m => m.gossipAddress))
+      const seeds = this.init.seeds.filter(s => s !== this.self.gossipAddress && !known.has(s))
       if (seeds.length > 0) targets.push({ address: pick(seeds, this.components.random) })
     }
     const results = await Promise.allSettled(targets.map(async t => { await this.pushPull(t) }))

@@ -1,0 +1,205 @@
+import '../../node/polyfill.js'
+import { fork, type ChildProcess } from 'node:child_process'
+import os from 'node:os'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { connect, openWatch, unary } from '../../client/client.js'
+import { serviceClients } from '../../node/api/protos.js'
+import type { WireWatchEvent } from '../../client/client.js'
+import { percentile, report } from './bench-cluster.js'
+import { cpuSeconds, envNum, exitOnSignals, fmtInt, fmtMb, medianRssKb, monoMs, sleep, withStartedCluster } from './bench-util.js'
+
+// Watch fan-out on one node of a BENCH_NODES (3) node cluster: BENCH_STREAMS
+// (1,000) Watch streams of one service, held by BENCH_WATCH_WORKERS (4)
+// forked processes; BENCH_RATE (20) registrations a second on that node for
+// BENCH_SECONDS (15). For each change: the time from its Register call to
+// the moment the LAST of the streams got its UPSERT (p99 ≤ 100 ms). And the
+// node's memory per idle stream: (VmRSS with the streams open and idle −
+// VmRSS before) / streams (≤ 10 KB). Times are CLOCK_MONOTONIC in every
+// process (monoMs), so the workers' arrival times compare with the parent's.
+const NODES = envNum('BENCH_NODES', 3)
+const STREAMS = envNum('BENCH_STREAMS', 1000)
+const WORKERS = envNum('BENCH_WATCH_WORKERS', 4)
+const CHANNELS = envNum('BENCH_WATCH_CHANNELS', 1)
+const RATE = envNum('BENCH_RATE', 20)
+const SECONDS = envNum('BENCH_SECONDS', 15)
+const SETTLE_S = envNum('BENCH_SETTLE_S', 3)
+// lean: node:http2 without decoding events (see watch-worker.ts); grpc-js: the stock client, for comparison
+const CLIENT = process.env.BENCH_WATCH_CLIENT === 'grpc-js' ? 'grpc-js' : 'lean'
+const SERVICE = 'fan'
+const ID_PREFIX = 'chg-'
+const ID_WIDTH = 6
+const idOf = (n: number): string => `${ID_PREFIX}${String(n).padStart(ID_WIDTH, '0')}`
+
+interface Report { arrivals: Array<[string, number, number]>, synced: number, errors: number, firstError?: string }
+
+class WatchWorkers {
+  private readonly workers: ChildProcess[] = []
+
+  get pids (): number[] {
+    return this.workers.map(w => w.pid ?? -1)
+  }
+
+  static async start (n: number): Promise<WatchWorkers> {
+    const w = new WatchWorkers()
+    const entry = path.join(path.dirname(fileURLToPath(import.meta.url)), 'watch-worker.js')
+    process.on('exit', () => { for (const c of w.workers) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL') })
+    for (let k = 0; k < n; k++) w.workers.push(fork(entry, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }))
+    await Promise.all(w.workers.map(async c => await w.next(c, 'ready', 30_000)))
+    return w
+  }
+
+  /** Waits for the next message of `type` from one worker. */
+  private async next<T> (c: ChildProcess, type: string, timeoutMs: number): Promise<T> {
+    return await new Promise<T>((resolve, reject) => {
+      const onMessage = (m: { type?: string }): void => { if (m.type === type) { done(); resolve(m as T) } }
+      const onExit = (code: number | null): void => { done(); reject(new Error(`watch worker exited with ${code}`)) }
+      const timer = setTimeout(() => { done(); reject(new Error(`watch worker: no "${type}" in ${timeoutMs} ms`)) }, timeoutMs)
+      const done = (): void => { clearTimeout(timer); c.off('message', onMessage); c.off('exit', onExit) }
+      c.on('message', onMessage)
+      c.once('exit', onExit)
+    })
+  }
+
+  async open (addr: string, total: number): Promise<void> {
+    await Promise.all(this.workers.map(async (c, k) => {
+      const streams = Math.floor(total / this.workers.length) + (k < total % this.workers.length ? 1 : 0)
+      const opened = this.next(c, 'opened', 30_000)
+      const method = (serviceClients().Registry as any).service.Watch
+      c.send({
+        cmd: 'open',
+        addr,
+        path: method.path,
+        request: (method.requestSerialize({ service: SERVICE }) as Buffer).toString('base64'),
+        service: SERVICE,
+        streams,
+        channels: CHANNELS,
+        client: CLIENT,
+        idPrefix: ID_PREFIX,
+        idWidth: ID_WIDTH
+      })
+      await opened
+    }))
+  }
+
+  async reports (cmd: 'status' | 'report'): Promise<Report[]> {
+    return await Promise.all(this.workers.map(async c => {
+      const r = this.next<Report>(c, cmd, 30_000)
+      c.send({ cmd })
+      return await r
+    }))
+  }
+
+  async close (): Promise<void> {
+    await Promise.all(this.workers.map(async c => {
+      if (c.exitCode !== null || c.signalCode !== null) return
+      const exited = new Promise<void>(resolve => { c.once('exit', () => { resolve() }) })
+      try { c.send({ cmd: 'close' }) } catch {}
+      const timer = setTimeout(() => { c.kill('SIGKILL') }, 2000)
+      await exited
+      clearTimeout(timer)
+    }))
+  }
+}
+
+exitOnSignals()
+await withStartedCluster(NODES, 8160, async cluster => {
+  const node = cluster.node(1)
+  const registry = cluster.clients(1).registry
+  const pid = node.pid ?? NaN
+  // warm the Register path and the node's heap a little before the baseline
+  for (let k = 0; k < 50; k++) await unary(registry, 'Register', { instance: { service: 'warm', instance_id: `w${k}`, address: '10.3.0.1', port: 1000 + k }, ttl_seconds: 600 })
+  await sleep(1000)
+  const workers = await WatchWorkers.start(WORKERS)
+  try {
+    const before = await medianRssKb(pid, 7, 200)
+    const tOpen = monoMs()
+    await workers.open(node.grpc, STREAMS)
+    let st: Report[] = []
+    while (monoMs() - tOpen < 60_000) {
+      st = await workers.reports('status')
+      if (st.reduce((s, r) => s + r.synced, 0) + st.reduce((s, r) => s + r.errors, 0) >= STREAMS) break
+      await sleep(100)
+    }
+    const synced = st.reduce((s, r) => s + r.synced, 0)
+    const openErrors = st.reduce((s, r) => s + r.errors, 0)
+    if (synced < STREAMS) throw new Error(`only ${synced} of ${STREAMS} watches SYNCED (${openErrors} errors; first: ${st.find(r => r.firstError != null)?.firstError ?? '-'})`)
+    console.log(`${STREAMS} watches on ${node.name} SYNCED in ${(monoMs() - tOpen).toFixed(0)} ms (${WORKERS} worker processes, ${CHANNELS} connection(s) each, ${CLIENT} client)`)
+    await sleep(SETTLE_S * 1000)
+    const after = await medianRssKb(pid, 7, 200)
+    const perStreamKb = (after - before) / STREAMS
+    console.log(`${node.name} RSS ${fmtMb(before)} before, ${fmtMb(after)} with ${STREAMS} idle watches: ${(perStreamKb * 1024).toFixed(0)} bytes per stream`)
+
+    // for reference: one more watch, in this process, on its own connection (no worker in between)
+    const own = new Map<string, number>()
+    const refClient = connect(node.grpc, { 'grpc.use_local_subchannel_pool': 1 })
+    const refWatch = openWatch(refClient.registry, { service: SERVICE })
+    refWatch.on('data', (ev: WireWatchEvent) => { const id = ev.instance?.instance_id; if (ev.type === 'UPSERT' && id != null && !own.has(id)) own.set(id, monoMs()) })
+    refWatch.on('error', () => {})
+    await sleep(500)
+
+    // the changes: RATE a second, paced by the schedule
+    const total = Math.round(RATE * SECONDS)
+    const sent = new Map<string, number>()
+    const callLat: number[] = []
+    const calls: Array<Promise<unknown>> = []
+    let callErrors = 0
+    // CPU of the node and of the watch workers over the changes: which side keeps up
+    const cpu0 = [pid, ...workers.pids].map(cpuSeconds)
+    const t0 = monoMs()
+    for (let n = 0; n < total; n++) {
+      const wait = t0 + (n * 1000) / RATE - monoMs()
+      if (wait > 0) await sleep(wait)
+      const id = idOf(n)
+      const t = monoMs()
+      sent.set(id, t)
+      calls.push(unary(registry, 'Register', { instance: { service: SERVICE, instance_id: id, address: '10.4.0.1', port: 1 + n, tags: ['blue'] }, ttl_seconds: 600 })
+        .then(() => { callLat.push(monoMs() - t) }, () => { callErrors++ }))
+    }
+    await Promise.all(calls)
+    // wait until every stream has every change (or give up after 30 s)
+    let reps: Report[] = []
+    const tWait = monoMs()
+    const complete = (): boolean => [...sent.keys()].every(id => reps.reduce((s, r) => s + (r.arrivals.find(a => a[0] === id)?.[2] ?? 0), 0) >= STREAMS)
+    while (monoMs() - tWait < 30_000) {
+      reps = await workers.reports('report')
+      if (complete()) break
+      await sleep(250)
+    }
+    const cpuS = [pid, ...workers.pids].map((p, k) => cpuSeconds(p) - cpu0[k])
+    const wallS = (monoMs() - t0) / 1000
+    console.log(`for reference: CPU over the ${wallS.toFixed(1)} s of changes and delivery: node ${node.name} ${(100 * cpuS[0] / wallS).toFixed(0)}% of a core, ` +
+      `watch workers ${cpuS.slice(1).map(c => `${(100 * c / wallS).toFixed(0)}%`).join(' ')}; load average ${os.loadavg()[0].toFixed(1)} on ${os.cpus().length} cores`)
+    const last = new Map<string, { at: number, count: number }>()
+    for (const r of reps) {
+      for (const [id, at, count] of r.arrivals) {
+        const cur = last.get(id)
+        last.set(id, { at: Math.max(cur?.at ?? 0, at), count: (cur?.count ?? 0) + count })
+      }
+    }
+    const lat: number[] = []
+    let incomplete = 0
+    for (const [id, t] of sent) {
+      const a = last.get(id)
+      if (a == null || a.count < STREAMS) { incomplete++; continue }
+      lat.push(a.at - t)
+    }
+    lat.sort((a, b) => a - b)
+    refWatch.cancel()
+    refClient.close()
+    const ownLat = [...own].map(([id, at]) => at - (sent.get(id) ?? at)).sort((a, b) => a - b)
+    callLat.sort((a, b) => a - b)
+    console.log(`for reference: the Register call p50 ${percentile(callLat, 50).toFixed(1)} ms p99 ${percentile(callLat, 99).toFixed(1)} ms; ` +
+      `Register → UPSERT on one extra watch in this process p50 ${percentile(ownLat, 50).toFixed(1)} ms p99 ${percentile(ownLat, 99).toFixed(1)} ms`)
+    const streamErrors = reps.reduce((s, r) => s + r.errors, 0)
+    const p99 = lat.length === total ? percentile(lat, 99) : Infinity
+    console.log(`${total} changes at ${RATE}/s on ${node.name}, each to ${STREAMS} watches: Register → UPSERT on the last watch ` +
+      `p50 ${percentile(lat, 50).toFixed(1)} ms, p99 ${percentile(lat, 99).toFixed(1)} ms, max ${lat[lat.length - 1]?.toFixed(1) ?? '-'} ms; ` +
+      `${incomplete} changes missed by some watch, ${streamErrors} stream errors${streamErrors > 0 ? ` (first: ${reps.find(r => r.firstError != null)?.firstError ?? ''})` : ''}, ${callErrors} failed Registers`)
+    report(`watch fan-out: Register → UPSERT on the last of ${fmtInt(STREAMS)} watches, p99 (${RATE} changes/s)`, Number.isFinite(p99) ? `${p99.toFixed(1)} ms` : `${incomplete} changes never reached every watch`, '≤ 100 ms', p99 <= 100)
+    report(`memory per idle watch stream (${fmtInt(STREAMS)} streams, node RSS delta)`, `${perStreamKb.toFixed(1)} KB`, '≤ 10 KB', perStreamKb <= 10)
+  } finally {
+    await workers.close()
+  }
+})
+process.exit(0)
