@@ -1,6 +1,7 @@
 import { hostname } from 'node:os'
 import type { Server } from '@grpc/grpc-js'
 import type { PeerId } from '@libp2p/interface'
+import { peerIdFromString } from '@libp2p/peer-id'
 import type { Logger } from 'pino'
 import { clusterService } from './api/cluster-service.js'
 import { HealthService } from './api/health-service.js'
@@ -186,8 +187,13 @@ export class GrapevineNode {
     if (member.id === this.id) return
     const liveness: OwnerLiveness = member.state === 'DEAD' ? 'dead' : member.state === 'LEFT' ? 'gone' : 'alive'
     this.parts.registry?.setLiveness(member.id, liveness)
-    const back = previous == null || previous.state === 'DEAD' || previous.state === 'LEFT' || previous.incarnation < member.incarnation
-    if (liveness === 'alive' && back) void this.parts.replicator?.syncWith(this.parts.membership!.livePeers().find(p => p.toString() === member.id) ?? (undefined as never))
+    if (liveness !== 'alive' || this.parts.replicator == null) return
+    const peer = peerIdFromString(member.id)
+    // a member back from DEAD or LEFT (or restarted) has state we dropped or lack: pull from it now
+    if (previous != null && (previous.state === 'DEAD' || previous.state === 'LEFT' || previous.incarnation < member.incarnation)) void this.parts.replicator.syncWith(peer)
+    // a member new to us: one pull at a time is enough (a joining node meeting five members at once
+    // would otherwise pull the whole registry five times); probes' vector hashes catch the rest
+    else if (previous == null) this.parts.replicator.syncIfIdle(peer)
   }
 
   // Drops the records of owners DEAD for longer than ownerReapMs, and old tombstones.

@@ -114,6 +114,11 @@ export class Replicator {
     }
   }
 
+  /** Pulls from `peer` unless a pull from anyone is already under way. */
+  syncIfIdle (peer: PeerId): void {
+    if (this.inflight.size === 0) void this.syncWith(peer)
+  }
+
   /** Pulls from a random peer now (a resumed watch is ahead of us). */
   syncNow (): void {
     const peers = this.components.peers()
