@@ -5,6 +5,12 @@ import type { PrivateKey } from '@libp2p/interface'
 import { parseRecord } from './gossip/codec.js'
 import type { InstanceRecord } from './registry/types.js'
 
+/** An owned record as persisted: with the wall-clock time its TTL runs out. */
+export interface PersistedRecord {
+  readonly record: InstanceRecord
+  readonly expiresAtMs: number
+}
+
 /**
  * The node's folder: its key (so a restarted node is the same node), its
  * incarnation (which rises on every start) and the records it owns. Every
@@ -39,20 +45,24 @@ export class DataDir {
     return next
   }
 
-  /** The records persisted by the last run; a damaged file counts as none. */
-  async records (): Promise<InstanceRecord[]> {
+  /** The records persisted by the last run, with when each expires; a damaged file counts as none. */
+  async records (): Promise<PersistedRecord[]> {
     const text = await readFile(path.join(this.dir, 'records.json'), 'utf8').catch(err => { if (err.code === 'ENOENT') return '[]'; throw err })
     try {
       const list = JSON.parse(text) as unknown
       if (!Array.isArray(list)) return []
-      return list.map((r, i) => parseRecord(r, `records[${i}]`))
+      return list.map((e, i) => {
+        const expiresAtMs = (e as { expiresAtMs?: unknown })?.expiresAtMs
+        if (typeof expiresAtMs !== 'number' || !Number.isFinite(expiresAtMs)) throw new Error(`records[${i}].expiresAtMs: not a number`)
+        return { record: parseRecord((e as { record?: unknown }).record, `records[${i}].record`), expiresAtMs }
+      })
     } catch {
       return []
     }
   }
 
   /** Replaces the persisted records. */
-  async saveRecords (records: readonly InstanceRecord[]): Promise<void> {
+  async saveRecords (records: readonly PersistedRecord[]): Promise<void> {
     await this.writeAtomic(path.join(this.dir, 'records.json'), JSON.stringify(records))
   }
 

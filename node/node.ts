@@ -134,7 +134,7 @@ export class GrapevineNode {
     this.gossipAddress = `${advertised(init.gossipHost)}:${boundPort(host)}`
     const now = Date.now
     const registry = this.parts.registry = new Registry({ now })
-    const persister = this.parts.persister = new Persister(dir, () => owner.records(), logger, config.persistDebounceMs)
+    const persister = this.parts.persister = new Persister(dir, () => owner.persistable(), logger, config.persistDebounceMs)
     const replicator: Replicator = this.parts.replicator = new Replicator({ host, registry, logger: logger.child({ c: 'replicator' }), peers: () => membership.livePeers(), faults: this.faults }, {
       nodeId: this.id, epoch: incarnation, cluster: init.cluster, batchMs: config.gossipBatchMs, batchMaxOps: config.gossipBatchMaxOps, antiEntropyIntervalMs: config.antiEntropyIntervalMs
     })
@@ -144,12 +144,12 @@ export class GrapevineNode {
       setStatus: (key, status) => { owner.setStatus(key, status) },
       deregister: key => { owner.deregister(key.slice(0, key.indexOf('/')), key.slice(key.indexOf('/') + 1)) }
     }, { maxConcurrent: config.maxConcurrentChecks })
-    const owner = this.parts.owner = new LocalOwner({ registry, logger, now, publish: op => { replicator.publish(op) }, changed: () => { persister.schedule() }, health },
+    const owner = this.parts.owner = new LocalOwner({ registry, logger, now, publish: op => { replicator.publish(op) }, changed: () => { persister.schedule() }, renewed: () => { persister.scheduleLazy(2000) }, health },
       { nodeId: this.id, epoch: incarnation, sweepIntervalMs: Math.min(250, config.probeIntervalMs) })
     const pickers = new PickerCache(createStrategyOptions({ panicThreshold: config.panicThreshold, localityThreshold: config.localityThreshold, loadOf: r => r.load ?? 0 }))
     const healthService = this.parts.health = new HealthService()
     const server = this.parts.server = createGrpcServer({
-      registry: registryService({ registry, owner, discovery: new Discovery(registry, pickers), watchHub: this.watchHub(registry, replicator, logger), health, pickers, logger, defaultTtlMs: config.defaultTtlMs }),
+      registry: registryService({ registry, owner, discovery: new Discovery(registry, pickers), watchHub: this.watchHub(registry, replicator, logger), health, pickers, logger, defaultTtlMs: config.defaultTtlMs, durable: async () => { await persister.flush() } }),
       cluster: clusterService({ nodeId: this.id, name: init.name, members: { all: () => membership.table.all() }, registry, health, logger }),
       health: healthService.handlers()
     })

@@ -26,24 +26,30 @@ export interface RegistryServiceComponents {
   readonly pickers: PickerCache
   readonly logger: Logger
   readonly defaultTtlMs: number
+  /** resolves once every owned change so far is on disk */
+  readonly durable: () => Promise<void>
 }
 
-/** A unary handler body: request in, response out; throws domain errors. */
+/** A unary handler body: request in, response (or its promise) out; throws domain errors. */
 type Unary = (req: any) => unknown
 
 /** Wraps a domain function as a grpc-js unary handler; errors go through the status table. */
 export function unary (fn: Unary, log: Logger): (call: ServerUnaryCall<any, any>, cb: sendUnaryData<any>) => void {
+  const fail = (err: unknown, cb: sendUnaryData<any>): void => {
+    const e = toServiceError(err)
+    if (e.code === 13) log.error({ err }, 'handler failed')
+    cb(e, null)
+  }
   return (call, cb) => {
     let res: unknown
     try {
       res = fn(call.request)
     } catch (err) {
-      const e = toServiceError(err)
-      if (e.code === 13) log.error({ err }, 'handler failed')
-      cb(e, null)
+      fail(err, cb)
       return
     }
-    cb(null, res)
+    if (res instanceof Promise) res.then(v => { cb(null, v) }, err => { fail(err, cb) })
+    else cb(null, res)
   }
 }
 
@@ -64,9 +70,12 @@ export function registryService (c: RegistryServiceComponents): UntypedServiceIm
       if (load != null) c.owner.reportLoad(key, load)
       return { ttl_remaining_ms: ttl }
     }, log),
-    Deregister: unary(req => {
+    Deregister: unary(async req => {
       const { service, instanceId } = parseInstanceRef(req)
-      return { existed: c.owner.deregister(service, instanceId) }
+      const existed = c.owner.deregister(service, instanceId)
+      // answered once on disk: a crash right after must not bring the instance back on restart
+      if (existed) await c.durable()
+      return { existed }
     }, log),
     Discover: unary(req => {
       const answer = c.discovery.discover(parseDiscover(req))

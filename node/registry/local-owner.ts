@@ -25,6 +25,8 @@ export interface LocalOwnerComponents {
   readonly publish: (op: Op) => void
   /** called after every change of an owned record, so it is persisted */
   readonly changed: () => void
+  /** called after a heartbeat moved a deadline: persisted lazily (a stale deadline only shortens a restart's grace) */
+  readonly renewed?: () => void
   /** health checking; absent: every record stays PASSING until it expires */
   readonly health?: OwnerHealth
 }
@@ -135,6 +137,7 @@ export class LocalOwner {
     const rec = this.own(key)
     if (rec == null) throw new NotFoundError(`${key} is not registered with this node`)
     this.deadlines.set(key, this.components.now() + rec.ttlMs)
+    this.components.renewed?.()
     return rec.ttlMs
   }
 
@@ -148,23 +151,35 @@ export class LocalOwner {
   }
 
   /**
-   * Re-announces records persisted by an earlier run, in this run's epoch.
-   * Their clients get one TTL from now to heartbeat, then they expire.
+   * Re-announces records persisted by an earlier run, in this run's epoch,
+   * keeping their deadlines: one that expired while this node was down stays
+   * gone (its client could not renew it here; it has registered elsewhere or
+   * stopped), so a restart never brings back an instance that had expired.
    */
-  restore (records: readonly InstanceRecord[]): void {
+  restore (entries: ReadonlyArray<{ record: InstanceRecord, expiresAtMs: number }>): void {
     const now = this.components.now()
-    for (const r of records) {
+    let dropped = 0
+    for (const { record: r, expiresAtMs } of entries) {
+      if (expiresAtMs <= now) {
+        dropped++
+        continue
+      }
       const key = recordKey(r.service, r.instanceId)
       const draft = { ...r, ownerNode: this.init.nodeId, updatedAtMs: Math.max(now, r.updatedAtMs + 1) }
       this.write(key, { ...draft, status: this.components.health?.track(key, draft) ?? r.status })
-      this.deadlines.set(key, now + r.ttlMs)
+      this.deadlines.set(key, expiresAtMs)
     }
-    if (records.length > 0) this.components.logger.info({ records: records.length }, 're-announced persisted records')
+    if (entries.length > 0) this.components.logger.info({ records: entries.length - dropped, expired: dropped }, 're-announced persisted records')
   }
 
   /** Records this node owns. */
   records (): InstanceRecord[] {
     return [...this.components.registry.owner(this.init.nodeId).records()]
+  }
+
+  /** Owned records with their deadlines, for the data dir. */
+  persistable (): Array<{ record: InstanceRecord, expiresAtMs: number }> {
+    return this.records().map(record => ({ record, expiresAtMs: this.deadlines.get(recordKey(record.service, record.instanceId)) ?? 0 }))
   }
 
   /** Expires every owned record past its deadline; returns how many. */

@@ -219,7 +219,7 @@ describe('a five-node cluster of real processes', () => {
   })
 
   // shared by the SIGKILL and the restart scenarios
-  const killed = { service: 'e2e-killed', beaten: ['k-1', 'k-2'], unbeaten: 'k-3', ttlSeconds: 3, incarnation: 0 }
+  const killed = { service: 'e2e-killed', beaten: ['k-1', 'k-2'], unbeaten: 'k-3', ttlSeconds: 10, incarnation: 0 }
 
   it('SIGKILL: the dead owner\'s instances leave healthy answers, show CRITICAL, then are reaped; it is DEAD', async () => {
     const { service, beaten, unbeaten, ttlSeconds } = killed
@@ -269,7 +269,7 @@ describe('a five-node cluster of real processes', () => {
     alive.add(2)
     expect(nodeId(2)).toBe(n2) // same key from the data dir
 
-    // the records persisted before the crash were re-announced; their clients heartbeat the restarted owner
+    // the records persisted before the crash, their TTL not yet run out, were re-announced; their clients heartbeat the restarted owner
     expect(ids(await discover(2, service, true))).toEqual([...beaten, unbeaten].sort())
     for (const id of beaten) expect(await heartbeat(2, service, id)).toBeGreaterThan(0)
     const beats = new Heartbeater(2, service, beaten)

@@ -145,15 +145,25 @@ describe('LocalOwner', () => {
     expect(reg.size).toBe(1)
   })
 
-  it('restore re-announces persisted records in this epoch, each with one TTL to live', () => {
+  it('restore re-announces persisted records in this epoch with their deadlines, and drops the expired', () => {
     const { owner, reg, clock, published } = setup()
     const old = rec('pay', 'p1', { ownerNode: 'old-id', registeredAtMs: 100, updatedAtMs: 5000, ttlMs: 2000 })
-    owner.restore([old])
+    const gone = rec('pay', 'p0', { ownerNode: 'old-id', registeredAtMs: 100, updatedAtMs: 900, ttlMs: 2000 })
+    owner.restore([{ record: old, expiresAtMs: clock.t + 1500 }, { record: gone, expiresAtMs: clock.t - 1 }])
     const r = reg.get('pay', 'pay/p1')
     expect(r).toMatchObject({ ownerNode: 'N', registeredAtMs: 100, updatedAtMs: 5001 })
+    expect(reg.get('pay', 'pay/p0')).toBeUndefined()
     expect(published).toEqual([{ seq: 1, key: 'pay/p1', record: r }])
-    expect(owner.heartbeat('pay', 'p1')).toBe(2000)
-    clock.t = 1000 + 2000
+    expect(owner.persistable()).toEqual([{ record: r, expiresAtMs: clock.t + 1500 }])
+    clock.t += 1500
     expect(owner.expire()).toBe(1)
+  })
+
+  it('a heartbeat renews the deadline it persists', () => {
+    const { owner, clock } = setup()
+    owner.register(input({ instanceId: 'h1' }), 1000)
+    clock.t += 600
+    owner.heartbeat('pay', 'h1')
+    expect(owner.persistable()[0].expiresAtMs).toBe(clock.t + 1000)
   })
 })
