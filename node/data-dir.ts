@@ -5,6 +5,8 @@ import type { PrivateKey } from '@libp2p/interface'
 import { parseRecord } from './gossip/codec.js'
 import type { InstanceRecord } from './registry/types.js'
 
+let tmpSeq = 0
+
 /** An owned record as persisted: with the wall-clock time its TTL runs out. */
 export interface PersistedRecord {
   readonly record: InstanceRecord
@@ -67,7 +69,8 @@ export class DataDir {
   }
 
   private async writeAtomic (file: string, data: string | Uint8Array): Promise<void> {
-    const tmp = `${file}.${process.pid}.tmp`
+    // a name per write: two writes in flight must not rename each other's file
+    const tmp = `${file}.${process.pid}.${++tmpSeq}.tmp`
     await writeFile(tmp, data)
     await rename(tmp, file)
   }

@@ -326,6 +326,12 @@ export class Swim implements FailureDetector {
       if (known == null || known.state === 'DEAD' || known.state === 'LEFT') this.order.splice(Math.floor(this.components.random.next() * (this.order.length + 1)), 0, m.id)
       return
     }
+    // a member we never saw, already DEAD or LEFT: keep the verdict, so the records we pull
+    // for it from peers show as they should (CRITICAL, or gone) instead of PASSING
+    if (known == null && (m.state === 'DEAD' || m.state === 'LEFT')) {
+      this.table.set(m)
+      return
+    }
     if (known == null || m.incarnation < known.incarnation) return
     if (m.state === 'SUSPECT') {
       const accuser = u.from ?? sender ?? '?'

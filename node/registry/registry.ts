@@ -54,6 +54,8 @@ export class Registry {
   /** Applies a gossiped batch; on 'gap' the caller pulls from the owner. */
   applyBatch (batch: OpBatch): ApplyResult {
     const o = this.owner(batch.owner)
+    // a reaped or LEFT owner's state comes back only from the owner itself, once it is ALIVE again
+    if (o.liveness === 'gone') return { kind: 'stale' }
     const result = o.applyBatch(batch, this.components.now())
     if (result.kind === 'applied') {
       this.vectorVersion++
@@ -73,6 +75,7 @@ export class Registry {
   /** Applies a pulled delta; false when it did not fit (pull a snapshot). */
   applyDelta (delta: OwnerDelta): boolean {
     const o = this.owner(delta.owner)
+    if (o.liveness === 'gone') return true
     const changes = o.applyDelta(delta, this.components.now())
     if (changes == null) return false
     this.vectorVersion++
@@ -83,6 +86,8 @@ export class Registry {
   /** Replaces an owner's sub-map with a snapshot newer than what we hold. */
   applySnapshot (snap: OwnerSnapshot): boolean {
     const o = this.owner(snap.owner)
+    // a peer that has not reaped it yet would hand back the stale sub-map we dropped
+    if (o.liveness === 'gone') return false
     const changes = o.replaceWith(snap, this.components.now())
     if (changes == null) return false
     this.vectorVersion++

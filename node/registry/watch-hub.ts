@@ -49,6 +49,8 @@ export interface WatchHandle {
 
 // SYNCED has no key of its own; this one sorts it among the per-key events
 const SYNCED_KEY = '\u0000synced'
+// resuming from it on any node sends everything: the token of a watch cut mid-snapshot
+const EMPTY_TOKEN = encodeVector([])
 
 /**
  * Fans view changes out to watchers. It never blocks the registry: each
@@ -58,9 +60,12 @@ const SYNCED_KEY = '\u0000synced'
 export class WatchHub {
   private readonly watchers = new Set<Watcher>()
   private tokenCache: { version: number, token: Uint8Array } | undefined
+  /** the token after the last batch dispatched: the "before" of the next one */
+  private lastToken: Uint8Array
   private readonly unsubscribe: () => void
 
   constructor (private readonly components: WatchHubComponents, private readonly init: WatchHubInit) {
+    this.lastToken = this.token()
     this.unsubscribe = components.registry.subscribe(changes => { this.dispatch(changes) })
   }
 
@@ -98,21 +103,31 @@ export class WatchHub {
     this.unsubscribe()
   }
 
+  // A token says "everything up to here was sent". Within one batch only the last
+  // event a watcher gets may carry the state after the batch; the ones before it
+  // carry the state before the batch, so a stream cut mid-batch resumes with the
+  // whole batch again (UPSERTs and DELETEs are idempotent) rather than without its tail.
   private dispatch (changes: readonly ViewChange[]): void {
+    const before = this.lastToken
+    const after = this.token()
+    this.lastToken = after
     if (this.watchers.size === 0) return
-    const token = this.token()
     for (const w of this.watchers) {
       if (!w.live) continue
-      for (const c of changes) w.offer(c.key, c.before, c.after, token)
+      let last = -1
+      for (let i = 0; i < changes.length; i++) if (w.wants(changes[i].before, changes[i].after)) last = i
+      for (let i = 0; i <= last; i++) w.offer(changes[i].key, changes[i].before, changes[i].after, i === last ? after : before)
       w.flush()
     }
   }
 
+  // Snapshot events carry the empty vector's token: resumed mid-snapshot on any node,
+  // a watch gets the whole snapshot again. Only SYNCED carries the current token.
   private sendSnapshot (w: Watcher): void {
     const token = this.token()
     const services = w.filter.service === '' ? this.components.registry.services() : one(this.components.registry, w.filter.service)
     for (const [, records] of services) {
-      for (const [key, r] of records) w.offer(key, null, r, token, true)
+      for (const [key, r] of records) w.offer(key, null, r, EMPTY_TOKEN, true)
     }
     this.goLive(w, token)
   }
@@ -132,12 +147,14 @@ export class WatchHub {
       return
     }
     const token = this.token()
+    // catch-up events carry the token resumed from: cut mid-way, the next resume sends them all again
+    const from = encodeVector(vector)
     const reg = this.components.registry
     for (const key of keys) {
       const service = key.slice(0, key.indexOf('/'))
       const r = reg.get(service, key) ?? null
       // the watcher may have had the key: a DELETE it did not need is harmless, a missed one is not
-      w.offer(key, { service }, r, token, true)
+      w.offer(key, { service }, r, from, true)
     }
     this.goLive(w, token)
   }
@@ -188,6 +205,11 @@ class Watcher {
   constructor (readonly filter: WatchFilter, private readonly sink: WatchSink, max: number, private readonly onDrop: () => void) {
     this.max = max
     this.queue = new CoalescingQueue(max)
+  }
+
+  /** Whether a change means an event to this watcher. */
+  wants (before: Pick<InstanceRecord, 'service'> | null, after: InstanceRecord | null): boolean {
+    return (after != null && this.matches(after)) || (before != null && this.matchesService(before.service))
   }
 
   /** Queues the event a change means to this watcher; `initial` (snapshot, resume) is not bounded. */

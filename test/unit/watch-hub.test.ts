@@ -285,3 +285,33 @@ describe('WatchHub: resume', () => {
     expect(s.events.map(show)).toContain('DELETE pay/p1')
   })
 })
+
+describe('WatchHub resume tokens inside a batch (chaos run bug A)', () => {
+  it('only the last event of a batch carries the state after it; a resume from an earlier one gets the rest', () => {
+    const { reg, hub } = setup()
+    const sink = testSink()
+    hub.open(ALL, null, sink)
+    const before = hub.token()
+    seed(reg)
+    const live = sink.events.filter(e => e.type !== 'SYNCED')
+    expect(live.map(show)).toEqual(['UPSERT pay/p1', 'UPSERT pay/p2', 'UPSERT cart/c1'])
+    expect(live.slice(0, 2).every(e => Buffer.from(e.token).equals(Buffer.from(before)))).toBe(true)
+    expect(Buffer.from(live[2].token).equals(Buffer.from(hub.token()))).toBe(true)
+    // cut after the first event: resuming from its token sends the whole batch again
+    const resumed = testSink()
+    hub.open(ALL, decodeVector(live[0].token), resumed)
+    expect(resumed.events.map(show)).toEqual(['UPSERT pay/p1', 'UPSERT pay/p2', 'UPSERT cart/c1', 'SYNCED'])
+  })
+
+  it('snapshot events carry the empty token: resumed mid-snapshot, the snapshot comes again', () => {
+    const { reg, hub } = setup()
+    seed(reg)
+    const sink = testSink()
+    hub.open(ALL, null, sink)
+    const first = sink.events[0]
+    expect(decodeVector(first.token)).toEqual([])
+    const resumed = testSink()
+    hub.open(ALL, decodeVector(first.token), resumed)
+    expect(resumed.events.map(show).sort()).toEqual(['SYNCED', 'UPSERT cart/c1', 'UPSERT pay/p1', 'UPSERT pay/p2'])
+  })
+})
