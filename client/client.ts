@@ -25,7 +25,7 @@ export interface WireInstance {
 
 /** One event of Registry.Watch; `instance` is null on SYNCED. */
 export interface WireWatchEvent {
-  type: 'UPSERT' | 'DELETE' | 'SYNCED' | 'WATCH_EVENT_TYPE_UNSPECIFIED'
+  type: 'UPSERT' | 'DELETE' | 'SYNCED' | 'RESET' | 'WATCH_EVENT_TYPE_UNSPECIFIED'
   instance: WireInstance | null
   resume_token: Buffer
 }

@@ -188,6 +188,7 @@ export function checkWatchFidelity (m: Model): InvariantResult {
       if (st === undefined) continue
       if (e.type === 'UPSERT' && e.key !== undefined) st.state.set(e.key, e.status ?? '')
       if (e.type === 'DELETE' && e.key !== undefined) st.state.delete(e.key)
+      if (e.type === 'RESET') st.state.clear()
       st.lastSeq = e.seq
     } else if (e.kind === 'cut') {
       cuts++

@@ -127,7 +127,7 @@ export interface WatchEventEntry {
   readonly watcher: number
   readonly stream: number
   readonly node: number
-  readonly type: 'UPSERT' | 'DELETE' | 'SYNCED'
+  readonly type: 'UPSERT' | 'DELETE' | 'SYNCED' | 'RESET'
   readonly key?: string
   readonly status?: string
   readonly owner?: string

@@ -119,7 +119,7 @@ export class Watcher {
   }
 
   private onEvent (id: number, ev: WireWatchEvent, resumed: boolean): void {
-    if (ev.type !== 'UPSERT' && ev.type !== 'DELETE' && ev.type !== 'SYNCED') return
+    if (ev.type !== 'UPSERT' && ev.type !== 'DELETE' && ev.type !== 'SYNCED' && ev.type !== 'RESET') return
     const o = ev.instance != null && ev.type === 'UPSERT' ? observed(ev.instance) : undefined
     const key = ev.instance != null ? `${ev.instance.service}/${ev.instance.instance_id}` : undefined
     const token = b64(ev.resume_token)

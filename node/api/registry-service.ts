@@ -143,5 +143,6 @@ function toEventMessage (ev: WatchEvent): unknown {
     case 'UPSERT': return { type: 'UPSERT', instance: toInstanceMessage(ev.record), resume_token: ev.token }
     case 'DELETE': return { type: 'DELETE', instance: { service: ev.service, instance_id: ev.instanceId }, resume_token: ev.token }
     case 'SYNCED': return { type: 'SYNCED', resume_token: ev.token }
+    case 'RESET': return { type: 'RESET', resume_token: ev.token }
   }
 }

@@ -17,6 +17,8 @@ export type WatchEvent =
   | { readonly type: 'UPSERT', readonly record: InstanceRecord, readonly token: Uint8Array }
   | { readonly type: 'DELETE', readonly service: string, readonly instanceId: string, readonly token: Uint8Array }
   | { readonly type: 'SYNCED', readonly token: Uint8Array }
+  /** a resume could not be honoured: the watcher drops what it holds; a fresh snapshot follows */
+  | { readonly type: 'RESET', readonly token: Uint8Array }
 
 /** Where a watcher's events go (a gRPC stream in production). */
 export interface WatchSink {
@@ -51,6 +53,8 @@ export interface WatchHandle {
 const SYNCED_KEY = '\u0000synced'
 // resuming from it on any node sends everything: the token of a watch cut mid-snapshot
 const EMPTY_TOKEN = encodeVector([])
+// RESET goes before the snapshot that follows it (the queue is in insertion order)
+const RESET_KEY = '\u0000reset'
 
 /**
  * Fans view changes out to watchers. It never blocks the registry: each
@@ -143,6 +147,8 @@ export class WatchHub {
         return
       }
       this.components.logger.warn({ owners: vector.length }, 'resume token still ahead after catch-up; sending a fresh snapshot')
+      // without it the watcher would keep keys deleted meanwhile (the snapshot has no DELETEs)
+      w.queueReset()
       this.sendSnapshot(w)
       return
     }
@@ -222,6 +228,10 @@ class Watcher {
       event = { type: 'DELETE', service: before.service, instanceId: key.slice(key.indexOf('/') + 1), token }
     }
     if (event != null && !this.queue.push(key, event, initial)) this.overflow()
+  }
+
+  queueReset (): void {
+    this.queue.push(RESET_KEY, { type: 'RESET', token: EMPTY_TOKEN }, true)
   }
 
   queueSynced (token: Uint8Array): void {

@@ -16,6 +16,7 @@ export class WatchRecorder {
       const key = `${ev.instance?.service ?? ''}/${ev.instance?.instance_id ?? ''}`
       if (ev.type === 'UPSERT') this.state.set(key, ev)
       if (ev.type === 'DELETE') this.state.delete(key)
+      if (ev.type === 'RESET') this.state.clear()
     })
     this.call.on('error', (err: grpc.ServiceError) => { this.error = err })
   }

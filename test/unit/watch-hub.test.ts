@@ -35,7 +35,7 @@ function testSink (): TestSink {
 
 /** 'UPSERT pay/p1', 'DELETE pay/p1' or 'SYNCED'. */
 function show (ev: WatchEvent): string {
-  if (ev.type === 'SYNCED') return 'SYNCED'
+  if (ev.type === 'SYNCED' || ev.type === 'RESET') return ev.type
   if (ev.type === 'DELETE') return `DELETE ${ev.service}/${ev.instanceId}`
   return `UPSERT ${ev.record.service}/${ev.record.instanceId}`
 }
@@ -242,13 +242,15 @@ describe('WatchHub: resume', () => {
     expect(s.events.map(show)).toEqual(['UPSERT pay/p4', 'SYNCED'])
   })
 
-  it('from a token that stays ahead: after catchUpMs, a fresh snapshot', async () => {
+  it('from a token that stays ahead: after catchUpMs, RESET then a fresh snapshot', async () => {
     const { reg, hub, catchUp, warn } = setup({ catchUpMs: 150 })
     seed(reg)
     const s = testSink()
     hub.open(ALL, [{ owner: 'A', epoch: 1, seq: 99, liveness: 'alive' }], s)
     await vi.waitFor(() => { expect(s.events.at(-1)?.type).toBe('SYNCED') })
-    expect(s.events.map(show).sort()).toEqual(['SYNCED', 'UPSERT cart/c1', 'UPSERT pay/p1', 'UPSERT pay/p2'])
+    // RESET first: the watcher drops what it holds, since the snapshot carries no DELETEs
+    expect(show(s.events[0])).toBe('RESET')
+    expect(s.events.slice(1).map(show).sort()).toEqual(['SYNCED', 'UPSERT cart/c1', 'UPSERT pay/p1', 'UPSERT pay/p2'])
     expect(catchUp).toHaveBeenCalled()
     expect(warn).toHaveBeenCalledTimes(1)
   })
