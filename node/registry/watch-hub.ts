@@ -140,13 +140,13 @@ export class WatchHub {
   private resume (w: Watcher, vector: VectorEntry[], deadline: number): void {
     if (w.closed) return
     const keys = this.changedSince(vector)
-    if (keys == null) {
-      if (Date.now() < deadline) {
-        this.components.requestCatchUp()
-        setTimeout(() => { this.resume(w, vector, deadline) }, 50).unref()
-        return
-      }
-      this.components.logger.warn({ owners: vector.length }, 'resume token still ahead after catch-up; sending a fresh snapshot')
+    if (keys === 'behind' && Date.now() < deadline) {
+      this.components.requestCatchUp()
+      setTimeout(() => { this.resume(w, vector, deadline) }, 50).unref()
+      return
+    }
+    if (keys === 'behind' || keys === 'unknown') {
+      this.components.logger.warn({ owners: vector.length, why: keys }, 'cannot resume from this token; sending RESET and a fresh snapshot')
       // without it the watcher would keep keys deleted meanwhile (the snapshot has no DELETEs)
       w.queueReset()
       this.sendSnapshot(w)
@@ -165,21 +165,32 @@ export class WatchHub {
     this.goLive(w, token)
   }
 
-  /** Keys changed since `vector`, or null when this node is behind it. */
-  private changedSince (vector: VectorEntry[]): Set<string> | null {
+  /**
+   * Keys changed since `vector`; 'behind' when this node has not caught up
+   * with it yet; 'unknown' when it cannot tell what changed for some owner
+   * the token names (its tombstones pruned, a new epoch, a reaped owner):
+   * then only a RESET and a fresh snapshot are exact.
+   */
+  private changedSince (vector: VectorEntry[]): Set<string> | 'behind' | 'unknown' {
     const reg = this.components.registry
     const theirs = new Map(vector.map(e => [e.owner, e]))
     for (const e of vector) {
       const o = reg.owners.get(e.owner)
-      // a gone owner was forgotten on purpose (head reset): its tombstones answer the token below
-      if (e.seq > 0 && o?.liveness !== 'gone' && (o == null || compareStamps(e, o.head) > 0)) return null
+      // a gone owner was forgotten on purpose: waiting would not bring it back
+      if (e.seq > 0 && o?.liveness !== 'gone' && (o == null || compareStamps(e, o.head) > 0)) return 'behind'
     }
     const keys = new Set<string>()
     for (const o of reg.owners.values()) {
       const t = theirs.get(o.owner)
-      const delta = t == null || t.liveness !== o.liveness ? null : o.deltaSince(t)
-      const entries = delta ?? o.entries.values()
-      for (const e of entries) keys.add(e.key)
+      if (t == null) {
+        // an owner the watcher never heard of: everything it holds is news
+        for (const e of o.entries.values()) keys.add(e.key)
+        continue
+      }
+      const delta = o.deltaSince(t)
+      if (delta == null) return t.seq > 0 ? 'unknown' : keys
+      // DEAD or back: every record's shown status changed
+      for (const e of t.liveness !== o.liveness ? o.entries.values() : delta) keys.add(e.key)
     }
     return keys
   }
