@@ -188,7 +188,12 @@ export class WatchHub {
         continue
       }
       const delta = o.deltaSince(t)
-      if (delta == null) return t.seq > 0 ? 'unknown' : keys
+      // the watcher saw nothing of this owner (seq 0): everything it holds is news
+      if (delta == null && t.seq === 0) {
+        for (const e of o.entries.values()) keys.add(e.key)
+        continue
+      }
+      if (delta == null) return 'unknown'
       // DEAD or back: every record's shown status changed
       for (const e of t.liveness !== o.liveness ? o.entries.values() : delta) keys.add(e.key)
     }

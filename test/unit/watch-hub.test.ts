@@ -318,3 +318,16 @@ describe('WatchHub resume tokens inside a batch (chaos run bug A)', () => {
     expect(resumed.events.map(show).sort()).toEqual(['SYNCED', 'UPSERT cart/c1', 'UPSERT pay/p1', 'UPSERT pay/p2'])
   })
 })
+
+describe('WatchHub resume with an owner the watcher saw nothing of', () => {
+  it('still sends the changes of every other owner (an early return once skipped them)', () => {
+    const { reg, hub } = setup()
+    reg.owner('Z') // known here first, so it is met first when owners are walked
+    seed(reg)
+    const old = [...tokenNow(hub), { owner: 'Z', epoch: 5, seq: 0, liveness: 'alive' as const }]
+    reg.applyBatch(batch('A', 1, del(4, 'pay/p2')))
+    const s = testSink()
+    hub.open(ALL, old, s)
+    expect(s.events.map(show)).toEqual(['DELETE pay/p2', 'SYNCED'])
+  })
+})
