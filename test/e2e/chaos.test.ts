@@ -16,10 +16,8 @@ const SEED = 7
 // 7750-7759: clear of the other e2e suites (7600, 7650) and of `npm run chaos` (7700); a free range if taken
 const BASE_PORT = 7750
 
-// Runs when GRAPEVINE_CHAOS=1 (e.g. `GRAPEVINE_CHAOS=1 npm test`). Not in CI yet: seed 7 passes
-// some runs and breaks watch fidelity in others (a watcher resumed on another node keeps a key
-// or two that node no longer has; see the README's known issues), and a red CI lands nothing.
-describe.runIf(process.env.GRAPEVINE_CHAOS === '1')('chaos run', () => {
+// Part of `npm test` (and so of CI). GRAPEVINE_CHAOS=0 skips it for a quick local run.
+describe.skipIf(process.env.GRAPEVINE_CHAOS === '0')('chaos run', () => {
   it(`holds every invariant through 60 s of faults and load (seed ${SEED})`, async () => {
     const lines: string[] = []
     const report = await runChaos({ seed: SEED, durationS: 60, basePort: BASE_PORT, log: line => { lines.push(line) } })
