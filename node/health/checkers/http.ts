@@ -5,6 +5,7 @@
  */
 import * as http from 'node:http'
 import * as https from 'node:https'
+import { urlToHttpOptions } from 'node:url'
 import type { CheckSpec } from '../check-spec.js'
 import { deadline, describeError, hostPort } from './checker.js'
 import type { CheckResult, CheckTarget, Deadline } from './checker.js'
@@ -31,7 +32,7 @@ export async function httpCheck (target: CheckTarget, spec: CheckSpec, signal: A
   const url = checkUrl(target, h)
   const d = deadline(signal, spec.timeoutMs)
   try {
-    return await request(url, h, d)
+    return await request(target, url, h, d)
   } catch (err) {
     return { ok: false, output: `HTTP ${h.method} ${url}: ${describeError(err)}` }
   } finally {
@@ -39,10 +40,9 @@ export async function httpCheck (target: CheckTarget, spec: CheckSpec, signal: A
   }
 }
 
-function request (url: string, h: HttpSpec, d: Deadline): Promise<CheckResult> {
+function request (target: CheckTarget, url: string, h: HttpSpec, d: Deadline): Promise<CheckResult> {
   const prefix = `HTTP ${h.method} ${url}`
-  const parsed = new URL(url)
-  const client = parsed.protocol === 'https:' ? https : http
+  const { client, options } = requestOptions(target, url, h)
   return new Promise((resolve) => {
     let status = 0
     let statusText = ''
@@ -65,8 +65,7 @@ function request (url: string, h: HttpSpec, d: Deadline): Promise<CheckResult> {
     const onAbort = (): void => {
       finish(status !== 0 ? answered(` (body cut: ${d.reason()})`) : { ok: false, output: `${prefix}: ${d.reason()}` })
     }
-    // agent: false, a connection per run: the check also proves the instance accepts new connections.
-    const req = client.request(parsed, { method: h.method, headers: { ...DEFAULT_HEADERS, ...h.headers }, agent: false }, (res) => {
+    const req = client.request(options, (res) => {
       status = res.statusCode ?? 0
       statusText = res.statusMessage ?? ''
       res.on('data', (chunk: Buffer) => {
@@ -86,6 +85,21 @@ function request (url: string, h: HttpSpec, d: Deadline): Promise<CheckResult> {
     else d.signal.addEventListener('abort', onAbort, { once: true })
     req.end()
   })
+}
+
+/**
+ * The request's options. A path check (the common case) needs no URL parse:
+ * at 10k checks every 10 s, per-run parsing and header merging showed in the
+ * node's profile. agent: false, a connection per run (as Consul): the check
+ * also proves the instance accepts new connections.
+ */
+function requestOptions (target: CheckTarget, url: string, h: HttpSpec): { client: typeof http | typeof https, options: http.RequestOptions } {
+  const headers = Object.keys(h.headers).length === 0 ? DEFAULT_HEADERS : { ...DEFAULT_HEADERS, ...h.headers }
+  if (h.url === undefined) {
+    return { client: http, options: { host: target.address, port: target.port, path: h.path ?? '/', method: h.method, headers, agent: false } }
+  }
+  const parsed = new URL(url)
+  return { client: parsed.protocol === 'https:' ? https : http, options: { ...urlToHttpOptions(parsed), method: h.method, headers, agent: false } }
 }
 
 function verdict (status: number, expected: number): { ok: boolean, warning?: boolean } {

@@ -186,6 +186,20 @@ describe('httpCheck against a real HTTP server', () => {
     expect(seen.map((r) => r.url)).toEqual(['/via-url'])
   })
 
+  it('sends the Host header of the target on a path check', async () => {
+    mode = 'healthy'
+    await httpCheck(target, httpSpec(), never())
+    expect(seen[0].headers.host).toBe(`${HOST}:${target.port}`)
+  })
+
+  it('keeps the query and credentials of a url check', async () => {
+    mode = 'healthy'
+    const url = `http://ops:s%40cret@${HOST}:${target.port}/deep?x=1`
+    await httpCheck(target, httpSpec({ url, path: undefined }), never())
+    expect(seen[0].url).toBe('/deep?x=1')
+    expect(seen[0].headers.authorization).toBe(`Basic ${Buffer.from('ops:s@cret').toString('base64')}`)
+  })
+
   it('fails a refused connection without throwing', async () => {
     const port = await closedPort()
     const result = await httpCheck({ address: HOST, port }, httpSpec(), never())
