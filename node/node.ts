@@ -135,7 +135,7 @@ export class GrapevineNode {
     const now = Date.now
     const registry = this.parts.registry = new Registry({ now })
     const persister = this.parts.persister = new Persister(dir, () => owner.persistable(), logger, config.persistDebounceMs)
-    const replicator: Replicator = this.parts.replicator = new Replicator({ host, registry, logger: logger.child({ c: 'replicator' }), peers: () => membership.livePeers(), faults: this.faults }, {
+    const replicator: Replicator = this.parts.replicator = new Replicator({ host, registry, logger: logger.child({ c: 'replicator' }), peers: () => membership.livePeers(), members: () => membership.table.all().filter(m => m.state === 'ALIVE' || m.state === 'SUSPECT').length, faults: this.faults }, {
       nodeId: this.id, epoch: incarnation, cluster: init.cluster, batchMs: config.gossipBatchMs, batchMaxOps: config.gossipBatchMaxOps, antiEntropyIntervalMs: config.antiEntropyIntervalMs
     })
     const health = this.parts.healthChecks = new HealthManager({

@@ -1,9 +1,9 @@
 import { gossipsub } from '@chainsafe/libp2p-gossipsub'
-import type { GossipsubEvents } from '@chainsafe/libp2p-gossipsub'
+import type { GossipSub, GossipSubComponents } from '@chainsafe/libp2p-gossipsub'
 import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
 import { identify } from '@libp2p/identify'
-import type { Libp2p, PrivateKey, PubSub } from '@libp2p/interface'
+import type { Libp2p, PrivateKey } from '@libp2p/interface'
 import { ping } from '@libp2p/ping'
 import type { Ping } from '@libp2p/ping'
 import type { Identify } from '@libp2p/identify'
@@ -17,7 +17,7 @@ import { isIP } from 'node:net'
 export type HostServices = {
   identify: Identify
   ping: Ping
-  pubsub: PubSub<GossipsubEvents>
+  pubsub: GossipSub
 }
 
 /** A started libp2p node with Grapevine's services. */
@@ -54,18 +54,23 @@ export async function createHost (init: HostInit): Promise<Host> {
     services: {
       identify: identify(),
       ping: ping({ timeout: 10_000, maxInboundStreams: 64, maxOutboundStreams: 64 }),
+      // the factory is typed as the PubSub interface; the replicator needs the class's reportMessageValidationResult
       pubsub: gossipsub({
         allowPublishToZeroTopicPeers: true,
         ignoreDuplicatePublishError: true,
         emitSelf: false,
         floodPublish: true,
+        // the replicator decides per batch whether it is relayed (replicator.ts receive)
+        asyncValidation: true,
+        // IDONTWANT saves a relay's copy; with no relays it was 3 writes per batch per node for nothing
+        idontwantMinDataSize: Number.MAX_SAFE_INTEGER,
         D: d,
         Dlo: d,
         Dhi: d * 2,
         heartbeatInterval: 700,
         maxInboundDataLength: 8 * 1024 * 1024,
         fastMsgIdFn: fastMsgId
-      })
+      }) as (components: GossipSubComponents) => GossipSub
     }
   })
 }

@@ -1,3 +1,5 @@
+import type { GossipsubMessage } from '@chainsafe/libp2p-gossipsub'
+import { TopicValidatorResult } from '@libp2p/interface'
 import type { Message, PeerId } from '@libp2p/interface'
 import type { Logger } from 'pino'
 import { ProtocolError } from '../errors.js'
@@ -9,6 +11,7 @@ import { decodeBatch, encodeBatch, parseSyncRequest, parseSyncResponse } from '.
 import type { SyncRequest, SyncResponse } from './codec.js'
 import type { Host } from './host.js'
 import { Publisher } from './publisher.js'
+import { relayVerdict } from './relay-policy.js'
 import { request, serve } from './stream-rpc.js'
 
 /** The anti-entropy protocol: a version vector in, what the asker lacks out. */
@@ -22,6 +25,8 @@ export interface ReplicatorComponents {
   readonly logger: Logger
   /** peers to sync with: members believed ALIVE, without this node */
   readonly peers: () => PeerId[]
+  /** members of the cluster, this node included (for the relay policy; cheap, called per batch) */
+  readonly members: () => number
   /** test-only fault injection (partitions); absent in production */
   readonly faults?: { blocks: (peerId: string) => boolean, delayMs: () => number }
 }
@@ -52,7 +57,7 @@ export class Replicator {
   private rounds = 0
   private timer: NodeJS.Timeout | undefined
   private running = false
-  private readonly onMessage = (evt: CustomEvent<Message>): void => {
+  private readonly onMessage = (evt: CustomEvent<GossipsubMessage>): void => {
     const delay = this.components.faults?.delayMs() ?? 0
     if (delay > 0) setTimeout(() => { this.receive(evt.detail) }, delay)
     else this.receive(evt.detail)
@@ -70,7 +75,7 @@ export class Replicator {
     if (this.running) return
     this.running = true
     const { host, logger } = this.components
-    host.services.pubsub.addEventListener('message', this.onMessage)
+    host.services.pubsub.addEventListener('gossipsub:message', this.onMessage)
     host.services.pubsub.subscribe(this.topic)
     await serve(host, SYNC_PROTOCOL, 64 * 1024 * 1024, logger, (body, peer) => this.answer(body, peer))
     this.schedule(Date.now())
@@ -83,7 +88,7 @@ export class Replicator {
     clearTimeout(this.timer)
     this.publisher.stop()
     const { host } = this.components
-    host.services.pubsub.removeEventListener('message', this.onMessage)
+    host.services.pubsub.removeEventListener('gossipsub:message', this.onMessage)
     await host.unhandle(SYNC_PROTOCOL).catch(() => {})
   }
 
@@ -189,19 +194,27 @@ export class Replicator {
     return { deltas, snapshots }
   }
 
-  private receive (msg: Message): void {
-    if (msg.topic !== this.topic || msg.type !== 'signed') return
-    if (this.components.faults?.blocks(msg.from.toString()) === true) return
+  /** Applies a batch, then tells gossipsub whether to relay it (asyncValidation; see relay-policy.ts). */
+  private receive ({ msg, msgId, propagationSource }: GossipsubMessage): void {
+    const verdict = relayVerdict({ verdict: this.apply(msg), direct: msg.type === 'signed' && propagationSource.equals(msg.from), members: this.components.members() })
+    this.components.host.services.pubsub.reportMessageValidationResult(msgId, propagationSource.toString(), verdict)
+  }
+
+  private apply (msg: Message): TopicValidatorResult {
+    if (msg.topic !== this.topic || msg.type !== 'signed') return TopicValidatorResult.Ignore
+    if (this.components.faults?.blocks(msg.from.toString()) === true) return TopicValidatorResult.Ignore
     const { registry, logger } = this.components
     try {
       const batch = decodeBatch(msg.data)
       // only the owner writes its records: a batch must come signed by its owner
       if (batch.owner !== msg.from.toString()) throw new ProtocolError('batch.owner: not the signer')
-      if (batch.owner === this.init.nodeId) return
+      if (batch.owner === this.init.nodeId) return TopicValidatorResult.Ignore
       const result = registry.applyBatch(batch)
       if (result.kind === 'gap') void this.syncWith(msg.from)
+      return TopicValidatorResult.Accept
     } catch (err) {
       logger.warn({ err, peer: msg.from.toString() }, 'dropped a bad gossip batch')
+      return TopicValidatorResult.Reject
     }
   }
 
