@@ -48,7 +48,8 @@ export function encodePickResponse (record: InstanceRecord, panic: boolean): Enc
 // field 2 (panic of PickResponse), varint 1
 const PICK_PANIC_TRUE = Buffer.from([2 << 3, 1])
 
-function framedInstance (r: InstanceRecord): Buffer {
+/** An Instance as field 1 of its parent, encoded once per record (records are immutable). */
+export function framedInstance (r: InstanceRecord): Buffer {
   let b = framed.get(r)
   if (b == null) {
     // the library's own serializer of a one-instance answer is exactly field 1 framed
@@ -58,7 +59,8 @@ function framedInstance (r: InstanceRecord): Buffer {
   return b
 }
 
-function field (n: number, payload: Buffer): Buffer {
+/** A length-delimited field `n` around `payload`. */
+export function field (n: number, payload: Buffer): Buffer {
   return Buffer.concat([Buffer.from([(n << 3) | 2]), varint(payload.length), payload])
 }
 

@@ -5,9 +5,10 @@ import type { LocalOwner } from '../registry/local-owner.js'
 import type { Registry } from '../registry/registry.js'
 import { SERVED_STATUSES } from '../registry/types.js'
 import { decodeVector } from '../registry/version-vector.js'
-import type { WatchEvent, WatchHub } from '../registry/watch-hub.js'
+import type { WatchHub } from '../registry/watch-hub.js'
 import { toInstanceMessage } from './convert.js'
 import { encodeDiscoverResponse, encodePickResponse } from './encoded.js'
+import { encodeWatchEvent } from './watch-encoding.js'
 import { toServiceError } from './status-map.js'
 import { parseDiscover, parseHeartbeat, parseInstanceRef, parsePick, parseRegister, parseServiceRef, parseSetMaintenance, parseWatch } from './validation.js'
 import type { PickerCache } from '../balancer/picker-cache.js'
@@ -119,7 +120,7 @@ function watch (c: RegistryServiceComponents, call: ServerWritableStream<any, an
     const q = parseWatch(call.request)
     const resume = q.resumeToken == null ? null : decodeVector(q.resumeToken)
     handle = c.watchHub.open({ service: q.service, tags: q.tags }, resume, {
-      write: ev => call.write(toEventMessage(ev)),
+      write: ev => call.write(encodeWatchEvent(ev)),
       onDrain: cb => { call.once('drain', cb) },
       fail: err => { fail(call, err) }
     })
@@ -136,13 +137,4 @@ function watch (c: RegistryServiceComponents, call: ServerWritableStream<any, an
 // grpc-js sends a server stream's status from 'error' (destroy() would end it silently)
 function fail (call: ServerWritableStream<any, any>, err: unknown): void {
   call.emit('error', Object.assign(new Error(err instanceof Error ? err.message : String(err)), toServiceError(err)))
-}
-
-function toEventMessage (ev: WatchEvent): unknown {
-  switch (ev.type) {
-    case 'UPSERT': return { type: 'UPSERT', instance: toInstanceMessage(ev.record), resume_token: ev.token }
-    case 'DELETE': return { type: 'DELETE', instance: { service: ev.service, instance_id: ev.instanceId }, resume_token: ev.token }
-    case 'SYNCED': return { type: 'SYNCED', resume_token: ev.token }
-    case 'RESET': return { type: 'RESET', resume_token: ev.token }
-  }
 }

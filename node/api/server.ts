@@ -21,7 +21,7 @@ export function createGrpcServer (h: ServerHandlers): grpc.Server {
     'grpc.keepalive_time_ms': 30_000,
     'grpc.keepalive_permit_without_calls': 1
   })
-  server.addService(withPassThrough(g.grapevine.v1.Registry.service, ['Discover', 'Pick']), h.registry)
+  server.addService(withPassThrough(g.grapevine.v1.Registry.service, ['Discover', 'Pick', 'Watch']), h.registry)
   server.addService(g.grapevine.v1.Cluster.service, h.cluster)
   server.addService(g.grpc.health.v1.Health.service, h.health)
   new ReflectionService(definition).addToServer(server)
