@@ -91,6 +91,8 @@ export class Swim implements FailureDetector {
   private readonly suspicions = new Map<string, { s: Suspicion, fast: boolean }>()
   private readonly probing = new Set<string>()
   private readonly mismatch = new Map<string, number>()
+  /** accusers already sent our refutation, as `id#incarnation` */
+  private readonly told = new Set<string>()
   private order: string[] = []
   private timers: TimerHandle[] = []
   private running = false
@@ -176,11 +178,16 @@ export class Swim implements FailureDetector {
       }
       return ack
     }
-    // ping-req: probe the target for the asker; nack (with the refused flag) when we cannot reach it
+    // ping-req: probe the target for the asker; nack (with the refused flag) when we cannot reach it.
+    // The relayed ping carries the suspicion too (buddy system), and our ack passes the target's
+    // refutation back to the asker whatever our queue holds: an ack alone clears no suspicion.
     try {
-      const answer = await this.send(targetOf(msg.target), this.ping(), this.awareness.scale(this.init.config.probeTimeoutMs))
-      if (answer.t === 'ack') this.absorb(msg.target.id, answer.updates, answer.mh, answer.x)
-      return this.ack()
+      const answer = await this.send(targetOf(msg.target), this.ping(msg.target, fromId), this.awareness.scale(this.init.config.probeTimeoutMs))
+      if (answer.t !== 'ack') return this.ack()
+      this.absorb(msg.target.id, answer.updates, answer.mh, answer.x)
+      const ack = this.ack()
+      const own = answer.updates.filter(u => u.member.id === msg.target.id && u.member.state === 'ALIVE')
+      return { ...ack, updates: [...ack.updates.filter(u => u.member.id !== msg.target.id), ...own] }
     } catch (err) {
       return { t: 'nack', refused: err instanceof PeerUnreachableError && err.refused, updates: this.take(), mh: this.membersHash(), x: this.x() }
     }
@@ -212,23 +219,9 @@ export class Swim implements FailureDetector {
       }
       if (!this.running) return
       const vias = shuffle(this.live().filter(x => x.id !== m.id), this.components.random).slice(0, this.init.config.indirectChecks)
-      const results = await Promise.allSettled(vias.map(async v =>
-        // the via's own probe times out after probeTimeoutMs: half as much again covers its nack's way back
-        await this.send(targetOf(v), { t: 'ping-req', target: m, updates: this.take(), mh: this.membersHash(), x: this.x() }, timeout * 1.5)))
-      let acked = false
-      let nacks = 0
-      let refusedNacks = 0
-      results.forEach((r, i) => {
-        if (r.status !== 'fulfilled' || r.value.t === 'push-pull') return
-        this.absorb(vias[i].id, r.value.updates, r.value.mh, r.value.x)
-        if (r.value.t === 'ack') acked = true
-        if (r.value.t === 'nack') {
-          nacks++
-          if (r.value.refused) refusedNacks++
-        }
-      })
-      // missing nacks: perhaps we are the slow one (Lifeguard)
-      this.awareness.apply(vias.length - nacks - (acked ? 1 : 0) > 0 ? 1 : 0)
+      const { acked, nacks, refusedNacks } = await this.indirect(m, vias, timeout)
+      // acked through others: the probe succeeded (memberlist); missing nacks: perhaps we are the slow one
+      this.awareness.apply(acked ? -1 : vias.length > nacks ? 1 : 0)
       // refused directly but acked through another member: only our path is broken
       if (acked || !this.running) return
       const current = this.table.get(m.id)
@@ -238,6 +231,31 @@ export class Swim implements FailureDetector {
     } finally {
       this.probing.delete(m.id)
     }
+  }
+
+  // Asks `vias` to probe `m` (ping-req). Each answer is taken in as it comes: an ack may carry
+  // the target's refutation, which must not wait for the slowest via. Done at the first ack.
+  private async indirect (m: Member, vias: readonly Member[], timeout: number): Promise<{ acked: boolean, nacks: number, refusedNacks: number }> {
+    const out = { acked: false, nacks: 0, refusedNacks: 0 }
+    let pending = vias.length
+    await new Promise<void>(resolve => {
+      if (pending === 0) resolve()
+      for (const v of vias) {
+        // the via's own probe times out after probeTimeoutMs: half as much again covers its nack's way back
+        this.send(targetOf(v), { t: 'ping-req', target: m, updates: this.take(), mh: this.membersHash(), x: this.x() }, timeout * 1.5).then(a => {
+          if (!this.running || a.t === 'push-pull') return
+          this.absorb(v.id, a.updates, a.mh, a.x)
+          if (a.t === 'ack') {
+            out.acked = true
+            resolve()
+          } else {
+            out.nacks++
+            if (a.refused) out.refusedNacks++
+          }
+        }, () => {}).finally(() => { if (--pending === 0) resolve() })
+      }
+    })
+    return out
   }
 
   // ---- suspicion ----
@@ -278,13 +296,14 @@ export class Swim implements FailureDetector {
 
   // While a suspicion lasts, probe the member every period: the probe carries the
   // suspicion and its ack the refutation, so a lost broadcast cannot kill a live member.
+  // Not stretched by awareness: a node that doubts itself needs the refutation no later.
   private recheck (id: string, s: Suspicion): void {
     const t = this.components.clock.setTimeout(() => {
       this.timers = this.timers.filter(x => x !== t)
       if (!this.running || this.suspicions.get(id)?.s !== s) return
       this.probeNow(id)
       this.recheck(id, s)
-    }, this.awareness.scale(this.init.config.probeIntervalMs))
+    }, this.init.config.probeIntervalMs)
     this.timers.push(t)
   }
 
@@ -312,7 +331,9 @@ export class Swim implements FailureDetector {
   private apply (u: Update, sender: string | undefined): void {
     const m = u.member
     if (m.id === this.self.id) {
-      if (this.refuteIfNeeded(m)) this.tellAccuser(u.from ?? sender)
+      this.refuteIfNeeded(m)
+      // the accuser, and whoever passed the rumour on (had it our refutation, it would pass that instead)
+      if (m.state !== 'ALIVE') for (const id of new Set([u.from, sender])) this.tellAccuser(id)
       return
     }
     const known = this.table.get(m.id)
@@ -353,6 +374,7 @@ export class Swim implements FailureDetector {
   private refuteIfNeeded (rumour: Member): boolean {
     if (rumour.state === 'ALIVE' || this.self.state === 'LEFT' || rumour.incarnation < this.self.incarnation) return false
     this.self = { ...this.self, state: 'ALIVE', incarnation: rumour.incarnation + 1 }
+    this.told.clear()
     this.table.set(this.self)
     this.broadcasts.push({ member: this.self })
     this.components.announce?.(this.self)
@@ -362,11 +384,17 @@ export class Swim implements FailureDetector {
     return true
   }
 
-  // The accuser's suspicion runs out first: send it the refutation directly (twice if
-  // need be) rather than only hope a piggyback gets there in time.
+  // Every accuser's suspicion runs out at about the same time (they hear each other at once): send
+  // each the refutation directly (twice if need be), once per incarnation, rather than only hope a
+  // piggyback gets there in time. After a pause the acks to its queued pings came too late to count.
   private tellAccuser (id: string | undefined, attempt = 0): void {
     const m = id == null || id === this.self.id ? undefined : this.table.get(id)
     if (m == null || attempt > 1) return
+    if (attempt === 0) {
+      const key = `${id}#${this.self.incarnation}`
+      if (this.told.has(key)) return
+      this.told.add(key)
+    }
     const msg: SwimMessage = { t: 'ping', updates: [{ member: this.self }], mh: this.membersHash(), x: this.x() }
     this.send(targetOf(m), msg, this.init.config.probeTimeoutMs)
       .then(answer => { if (answer.t === 'ack') this.absorb(m.id, answer.updates, answer.mh, answer.x) })
@@ -438,14 +466,21 @@ export class Swim implements FailureDetector {
   }
 
   /**
-   * A ping; to a member we suspect it also carries the suspicion (Lifeguard's
-   * buddy system), so the member hears of it at once and its ack carries the
-   * refutation straight back, whatever the broadcast queue has left.
+   * A ping; to a member we (or the `asker` of a ping-req) suspect it also
+   * carries the suspicion (Lifeguard's buddy system), so the member hears of
+   * it at once and its ack carries the refutation straight back, whatever
+   * the broadcast queue has left.
    */
-  private ping (to?: Member): SwimMessage {
-    const updates = this.take()
+  private ping (to?: Member, asker?: string): SwimMessage {
+    let updates = this.take()
     const current = to == null ? undefined : this.table.get(to.id)
-    if (current?.state === 'SUSPECT' && !updates.some(u => u.member.id === current.id)) updates.push({ member: current, from: this.self.id })
+    const suspicion: Update | undefined = current?.state === 'SUSPECT'
+      ? { member: current, from: this.self.id }
+      : to?.state === 'SUSPECT' && asker != null ? { member: to, from: asker } : undefined
+    // it replaces whatever the queue holds about the member (an ALIVE it needs no news of)
+    if (suspicion != null && !updates.some(u => u.member.id === suspicion.member.id && u.member.state !== 'ALIVE')) {
+      updates = [...updates.filter(u => u.member.id !== suspicion.member.id), suspicion]
+    }
     return { t: 'ping', updates, mh: this.membersHash(), x: this.x() }
   }
 

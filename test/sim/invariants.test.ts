@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import type { MemberState } from '../../node/membership/member-table.js'
-import { checkAccuracy, checkCompleteness, checkRefutation, firstConvergence, indexPairs, liveAt } from './invariants.js'
+import { checkAccuracy, checkCompleteness, checkRefutation, firstConvergence, indexPairs, liveAt, quantile, refutationDelays } from './invariants.js'
 import type { Life, MemberEvent } from './invariants.js'
 
 // `t observer subject STATE#inc`, observers in generation 0 unless written `m1#1`
@@ -92,5 +92,23 @@ describe('checkRefutation', () => {
     const r = checkRefutation(indexPairs(lines.map(ev)), LIVES, end, 100)
     expect(r.violations).toHaveLength(violations)
     expect(r.suspicions).toBe(suspicions)
+  })
+})
+
+describe('refutationDelays', () => {
+  const observers = [{ id: 'a', gen: 0 }, { id: 'b', gen: 0 }]
+
+  it('times each observer that held the paused member SUSPECT or DEAD at its end until it held it ALIVE', () => {
+    const events = ['10 a b SUSPECT#0', '120 a b ALIVE#1', '20 b a SUSPECT#0', '30 b a ALIVE#1'].map(ev)
+    // a's view of b was refuted 20 ms after b's pause ended; nobody held a suspect when its pause ended
+    expect(refutationDelays(indexPairs(events), observers, [{ id: 'b', until: 100 }, { id: 'a', until: 100 }])).toEqual([20])
+  })
+})
+
+describe('quantile', () => {
+  it.each([
+    [[], 0.5, 0], [[3, 1, 2], 0.5, 2], [[3, 1, 2], 1, 3], [[1, 2, 3, 4], 0.99, 4], [[5], 0, 5]
+  ])('%j at %f is %i', (values, q, want) => {
+    expect(quantile(values, q)).toBe(want)
   })
 })

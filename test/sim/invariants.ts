@@ -14,7 +14,10 @@ export interface MemberEvent {
   readonly incarnation: number
 }
 
-/** One process's lifetime: started at `from` with `startInc`, crashed or left at `to`. */
+/**
+ * One process's lifetime: started at `from` with `startInc`, crashed or left
+ * at `to`. A process stopped and resumed (SIGSTOP, SIGCONT) has one per stretch.
+ */
 export interface Life {
   readonly id: string
   readonly gen: number
@@ -183,7 +186,7 @@ export function checkRefutation (
         continue
       }
       if (next != null) continue
-      const observerLife = lives.find(l => l.id === e.observer && l.gen === e.gen)
+      const observerLife = lives.filter(l => l.id === e.observer && l.gen === e.gen).at(-1)
       const stillRunning = (l: Life | undefined): boolean => l != null && (l.to === undefined || l.to >= end)
       if (stillRunning(observerLife) && stillRunning(life) && end - e.t > graceMs) {
         violations.push({ invariant: 'refutation', message: `${e.observer} still holds ${e.subject} SUSPECT#${e.incarnation} (since ${fmt(e.t)}) at the end, ${fmt(end)}` })
@@ -191,4 +194,32 @@ export function checkRefutation (
     }
   }
   return { violations, suspicions, maxMs }
+}
+
+/**
+ * For each pause (`id` frozen until `until`), how long after it ended each
+ * observer that then held `id` SUSPECT or DEAD took to hold it ALIVE again:
+ * the refutation's way back, which the suspicion minimum must outlast.
+ * Observers that never did are left out (refutation reports those).
+ */
+export function refutationDelays (index: Map<string, MemberEvent[]>, observers: readonly ObserverRef[], pauses: ReadonlyArray<{ readonly id: string, readonly until: number }>): number[] {
+  const out: number[] = []
+  for (const p of pauses) {
+    for (const o of observers) {
+      if (o.id === p.id) continue
+      const list = index.get(pairKey(o, p.id)) ?? []
+      const held = list.filter(e => e.t <= p.until).at(-1)
+      if (held == null || (held.state !== 'SUSPECT' && held.state !== 'DEAD')) continue
+      const alive = list.find(e => e.t > p.until && e.state === 'ALIVE')
+      if (alive != null) out.push(alive.t - p.until)
+    }
+  }
+  return out
+}
+
+/** The q-quantile (nearest rank) of `values`; 0 for none. */
+export function quantile (values: readonly number[], q: number): number {
+  if (values.length === 0) return 0
+  const sorted = [...values].sort((a, b) => a - b)
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]
 }

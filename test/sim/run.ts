@@ -6,6 +6,7 @@
 // `vt`) and --trace ID (every table change about member ID).
 import { isProfileName } from '../../node/config.js'
 import type { ProfileName } from '../../node/config.js'
+import { quantile } from './invariants.js'
 import { SCENARIOS, replayCommand, runScenario } from './scenarios.js'
 import type { RunResult, RunSpec } from './scenarios.js'
 import type { Simulation } from './simulator.js'
@@ -82,7 +83,7 @@ function oneLine (r: RunResult): string {
     `virtual=${(r.virtualMs / 1000).toFixed(1)}s real=${Math.round(r.realMs)}ms ${metrics}`
 }
 
-// Per scenario, size and profile: runs, failures and the worst of each metric.
+// Per scenario, size and profile: runs, failures and the worst, median and p99 of each metric.
 function summarise (results: readonly RunResult[]): string[] {
   const groups = new Map<string, RunResult[]>()
   for (const r of results) {
@@ -90,11 +91,18 @@ function summarise (results: readonly RunResult[]): string[] {
     groups.set(k, [...(groups.get(k) ?? []), r])
   }
   return [...groups].map(([k, rs]) => {
-    const worst = new Map<string, number>()
-    for (const r of rs) for (const [m, v] of Object.entries(r.metrics)) worst.set(m, Math.max(worst.get(m) ?? 0, v))
+    const values = new Map<string, number[]>()
+    for (const r of rs) {
+      for (const [m, v] of Object.entries(r.metrics)) {
+        const vs = values.get(m) ?? []
+        vs.push(v)
+        values.set(m, vs)
+      }
+    }
     const failed = rs.filter(r => r.violations.length > 0).length
     const real = rs.reduce((s, r) => s + r.realMs, 0)
-    return `${k.padEnd(28)} runs=${rs.length} failed=${failed} real=${(real / 1000).toFixed(1)}s worst: ${[...worst].map(([m, v]) => `${m}=${Math.round(v)}`).join(' ')}`
+    const show = (q: number): string => [...values].map(([m, vs]) => `${m}=${Math.round(quantile(vs, q))}`).join(' ')
+    return `${k.padEnd(28)} runs=${rs.length} failed=${failed} real=${(real / 1000).toFixed(1)}s worst: ${show(1)}\n${''.padEnd(29)}p50: ${show(0.5)}\n${''.padEnd(29)}p99: ${show(0.99)}`
   })
 }
 

@@ -3,7 +3,7 @@ import type { NodeConfig, ProfileName } from '../../node/config.js'
 import { shuffle } from '../../node/membership/clock.js'
 import type { Random } from '../../node/membership/clock.js'
 import { suspicionMinMs } from '../../node/membership/suspicion.js'
-import { checkAccuracy, checkCompleteness, checkRefutation, firstConvergence, indexPairs, pairKey } from './invariants.js'
+import { checkAccuracy, checkCompleteness, checkRefutation, firstConvergence, indexPairs, pairKey, quantile, refutationDelays } from './invariants.js'
 import type { Violation } from './invariants.js'
 import type { NetworkOptions, NetworkStats } from './memory-network.js'
 import { Simulation } from './simulator.js'
@@ -18,6 +18,8 @@ export interface Bounds {
   readonly joinMs: number
   /** a crashed (refused) member is DEAD at every live member */
   readonly crashMs: number
+  /** a hung (SIGSTOPped for good) member is DEAD at every live member */
+  readonly hangMs: number
   /** a restarted member is ALIVE, at its new incarnation, everywhere */
   readonly restartMs: number
   /** every member holds every other ALIVE after a partition ends */
@@ -39,6 +41,9 @@ export function bounds (config: NodeConfig, n: number): Bounds {
     // + refusedSuspicionMs + dissemination (gossip: ms; piggyback: a few P; anti-entropy for
     // stragglers): about 7 P in all; 10 P leaves room
     crashMs: 10 * P,
+    // hung (nothing refuses): the first probe and the probing (a few P) + the suspicion, which only
+    // reaches its minimum with enough confirmations; without them it runs to its maximum
+    hangMs: 4 * P + config.suspicionMaxTimeoutMult * suspicionMinMs(config.suspicionMult, n, P),
     // a restart may land before the verdict (crashMs) and then needs a reconnect to the DEAD member
     // or a push-pull with the seed, then dissemination
     restartMs: 10 * P + 5 * config.reconnectIntervalMs,
@@ -104,6 +109,28 @@ async function form (sim: Simulation, b: Bounds, metrics: Record<string, number>
   return []
 }
 
+// A few reordered and duplicated messages: the network of the scenarios that test one fault.
+const MILD: Partial<NetworkOptions> = { reorderRate: 0.05, reorderMaxMs: 5, duplicateRate: 0.01 }
+
+// A scenario of one fault on a MILD network: the cluster forms and runs 3 periods (every member
+// has probed), then `fault` runs and returns what it found; accuracy and refutation are checked after.
+function oneFault (name: string, summary: string, fault: (sim: Simulation, b: Bounds, metrics: Record<string, number>) => Promise<Violation[]>): Scenario {
+  return {
+    name,
+    summary,
+    network: MILD,
+    async run (sim, b) {
+      const metrics: Record<string, number> = {}
+      const violations = await form(sim, b, metrics)
+      if (violations.length > 0) return { violations, metrics }
+      await sim.run(3 * sim.config.probeIntervalMs)
+      violations.push(...await fault(sim, b, metrics))
+      violations.push(...steady(sim, b.settleMs, metrics))
+      return { violations, metrics }
+    }
+  }
+}
+
 // Accuracy and refutation over the whole run: the checks every fault but a partition must pass.
 function steady (sim: Simulation, graceMs: number, metrics: Record<string, number>): Violation[] {
   const refutation = checkRefutation(indexPairs(sim.events), sim.lives, sim.now, graceMs)
@@ -112,16 +139,11 @@ function steady (sim: Simulation, graceMs: number, metrics: Record<string, numbe
   return [...checkAccuracy(sim.events, sim.lives), ...refutation.violations]
 }
 
-const crash: Scenario = {
-  name: 'crash',
-  summary: 'crash 1–3 members (refused); completeness: DEAD at every live member within crashMs; accuracy; refutation',
-  network: { reorderRate: 0.05, reorderMaxMs: 5, duplicateRate: 0.01 },
-  async run (sim, b) {
-    const metrics: Record<string, number> = {}
-    const violations = await form(sim, b, metrics)
-    if (violations.length > 0) return { violations, metrics }
+const crash = oneFault('crash',
+  'crash 1–3 members (refused); completeness: DEAD at every live member within crashMs; accuracy; refutation',
+  async (sim, b, metrics) => {
+    const violations: Violation[] = []
     const P = sim.config.probeIntervalMs
-    await sim.run(3 * P)
     const n = sim.ids.length
     const victims = pickDistinct(sim.ids, n <= 5 ? 1 : n <= 20 ? 2 : 3, sim.random)
     const crashes = []
@@ -140,21 +162,46 @@ const crash: Scenario = {
       violations.push(...r.violations)
       metrics.detectMaxMs = Math.max(metrics.detectMaxMs, r.maxMs)
     }
-    violations.push(...steady(sim, b.settleMs, metrics))
-    return { violations, metrics }
-  }
-}
+    return violations
+  })
 
-const restart: Scenario = {
-  name: 'restart',
-  summary: 'crash a member and restart it (incarnation+1, same address) after 0.1–6 P; it is ALIVE everywhere within restartMs; accuracy; refutation',
-  network: { reorderRate: 0.05, reorderMaxMs: 5, duplicateRate: 0.01 },
-  async run (sim, b) {
-    const metrics: Record<string, number> = {}
-    const violations = await form(sim, b, metrics)
-    if (violations.length > 0) return { violations, metrics }
+const hang = oneFault('hang',
+  'as bench:failure does: 5 rounds of SIGSTOP of a random member until DEAD everywhere, then SIGCONT until all ALIVE; completeness: DEAD at every other member within hangMs; accuracy; refutation',
+  async (sim, b, metrics) => {
+    const violations: Violation[] = []
     const P = sim.config.probeIntervalMs
-    await sim.run(3 * P)
+    const times: number[] = []
+    for (let round = 0; round < 5; round++) {
+      // a random phase of every member's probe round
+      await sim.run(sim.random.next() * P)
+      const [victim] = pickDistinct(sim.ids, 1, sim.random)
+      const at = sim.now
+      const startInc = sim.swim(victim).me.incarnation
+      sim.sigstop(victim)
+      const observers = sim.observers()
+      const gone = (): boolean => observers.every(o => sim.swim(o.id).table.get(victim)?.state === 'DEAD')
+      await sim.runUntil(gone, b.hangMs + P, 10)
+      const r = checkCompleteness(indexPairs(sim.events), { id: victim, startInc, at, until: sim.now }, observers, b.hangMs)
+      violations.push(...r.violations)
+      if (r.violations.length > 0) break
+      times.push(r.maxMs)
+      sim.sigcont(victim)
+      if (await sim.runUntil(() => sim.allAlive(), b.restartMs) === undefined) {
+        violations.push({ invariant: 'healing', message: `${victim}, resumed at ${(sim.now / 1000).toFixed(3)}s, was not ALIVE everywhere within ${b.restartMs} ms` })
+        break
+      }
+    }
+    // what bench:failure reports: stop → DEAD at every other member
+    metrics.hangMedianMs = quantile(times, 0.5)
+    metrics.hangMaxMs = Math.max(0, ...times)
+    return violations
+  })
+
+const restart = oneFault('restart',
+  'crash a member and restart it (incarnation+1, same address) after 0.1–6 P; it is ALIVE everywhere within restartMs; accuracy; refutation',
+  async (sim, b, metrics) => {
+    const violations: Violation[] = []
+    const P = sim.config.probeIntervalMs
     const [victim] = pickDistinct(sim.ids, 1, sim.random)
     sim.crash(victim)
     // sometimes before the others' verdict (inside the refused window), sometimes well after
@@ -170,35 +217,38 @@ const restart: Scenario = {
     } else {
       metrics.rejoinMs = t - at
     }
-    violations.push(...steady(sim, b.settleMs, metrics))
-    return { violations, metrics }
-  }
-}
+    return violations
+  })
 
 const lossyPause: Scenario = {
   name: 'lossy-pause',
-  summary: '10% loss each way, duplicates, reordering, one member at a time paused for 2 s (lan; scaled with the period); accuracy: nobody is declared DEAD; refutation: every suspicion ends ALIVE',
+  summary: '10% loss each way, duplicates, reordering, one member at a time paused for 2 s (lan; elsewhere the same share of the suspicion minimum); accuracy: nobody is declared DEAD; refutation: every suspicion ends ALIVE',
   network: { dropRate: 0.1, duplicateRate: 0.02, reorderRate: 0.1, reorderMaxMs: 10 },
   async run (sim, b) {
     const metrics: Record<string, number> = {}
     const violations = await form(sim, b, metrics)
     if (violations.length > 0) return { violations, metrics }
     const P = sim.config.probeIntervalMs
-    // 2 s on lan, the same share of the period elsewhere: lan promises to find a hang in about 3.3 s
-    // (config.ts), and a pause longer than that is a crash to any failure detector
-    const pauseMs = 2000 * P / PROFILES.lan.probeIntervalMs
-    const end = sim.now + 40 * P
-    metrics.pauses = 0
+    // 2 s on lan, the same share of the suspicion minimum elsewhere: lan's minimum (2.5 s with 5
+    // members) is set to outlast 2 s pauses (config.ts), and a much longer pause is a hang
+    const n = sim.ids.length
+    const pauseMs = 2000 * suspicionMinMs(sim.config.suspicionMult, n, P) / suspicionMinMs(PROFILES.lan.suspicionMult, n, PROFILES.lan.probeIntervalMs)
+    // 16 pauses' worth (32 s on lan), whatever the period
+    const end = sim.now + 16 * pauseMs
+    const pauses: Array<{ id: string, until: number }> = []
     while (sim.now < end) {
       const [id] = pickDistinct(sim.live(), 1, sim.random)
       sim.pause(id, pauseMs)
-      metrics.pauses++
+      pauses.push({ id, until: sim.now + pauseMs })
       await sim.run(pauseMs + (0.5 + 1.5 * sim.random.next()) * P)
     }
+    metrics.pauses = pauses.length
     // then a calm network: every open suspicion must be refuted before settleMs is out
     sim.network.configure({ dropRate: 0, duplicateRate: 0, reorderRate: 0 })
     await sim.run(b.settleMs)
     violations.push(...steady(sim, 0, metrics))
+    // the slowest refutation counted from the pause's end: what the suspicion minimum must outlast
+    metrics.refuteAfterPauseMs = Math.max(0, ...refutationDelays(indexPairs(sim.events), sim.observers(), pauses))
     if (!sim.allAlive()) violations.push({ invariant: 'refutation', message: `not every member holds every other ALIVE ${b.settleMs} ms after the faults stopped` })
     return { violations, metrics }
   }
@@ -268,7 +318,7 @@ const leave: Scenario = {
 }
 
 /** Every scenario, by name. */
-export const SCENARIOS: readonly Scenario[] = [crash, restart, lossyPause, partition, leave]
+export const SCENARIOS: readonly Scenario[] = [crash, hang, restart, lossyPause, partition, leave]
 
 /** Extras of one run: members' logs, a look at the finished simulation. */
 export interface RunOptions {

@@ -33,7 +33,8 @@ interface Proc {
   readonly gen: number
   readonly swim: Swim
   readonly clock: ProcessClock
-  readonly life: Life
+  /** the current stretch of its life (a SIGCONT starts a new one) */
+  life: Life
 }
 
 // independent streams drawn from the one seed, so a change in one part does not reshuffle the others
@@ -134,11 +135,11 @@ export class Simulation {
     return this.proc(id).life
   }
 
-  /** Ids whose process runs (paused ones included). */
+  /** Ids whose process runs (paused ones included, stopped by `sigstop` not). */
   live (): string[] {
     return this.ids.filter(id => {
       const p = this.procs.get(id)
-      return p != null && p.clock.state !== 'crashed'
+      return p != null && p.clock.state !== 'crashed' && p.life.to === undefined
     })
   }
 
@@ -168,6 +169,25 @@ export class Simulation {
     const p = this.proc(id)
     this.crash(id)
     this.spawn(id, p.gen + 1, p.swim.me.incarnation + 1)
+  }
+
+  /**
+   * Stops member `id` until `cont` (SIGSTOP held as long as a failure
+   * detector needs): nothing refuses, only probes time out. Judged as failed
+   * meanwhile, so its DEAD verdict is correct.
+   */
+  sigstop (id: string): void {
+    const p = this.proc(id)
+    p.clock.pause()
+    p.life.to = this.now
+  }
+
+  /** Resumes a member stopped by `sigstop`: the same process, judged from its refutation's incarnation on. */
+  sigcont (id: string): void {
+    const p = this.proc(id)
+    p.clock.resume()
+    p.life = { id, gen: p.gen, startInc: p.swim.me.incarnation + 1, from: this.now }
+    this.lives.push(p.life)
   }
 
   /** Freezes member `id` for `ms` (SIGSTOP, later SIGCONT): it is still live. */

@@ -11,7 +11,7 @@ const serialize = watch.responseSerialize as (v: unknown) => Buffer
 const deserialize = watch.responseDeserialize as (b: Buffer) => any
 
 describe('encodeWatchEvent', () => {
-  const token = encodeVector([{ owner: 'A', epoch: 3, seq: 17 }])
+  const token = encodeVector([{ owner: 'A', epoch: 3, seq: 17, liveness: 'alive' }])
   const big = rec('web', 'x'.repeat(200), { tags: ['a', 'b'], metadata: { zone: 'eu', v: 'é' }, check: { ...DEFAULT_CHECK, kind: 'tcp' }, load: 0.25 })
   const events: WatchEvent[] = [
     { type: 'UPSERT', record: rec('web', 'a'), token },
@@ -32,8 +32,8 @@ describe('encodeWatchEvent', () => {
 
   it('encodes an UPSERT once per record and token, and tells the tokens apart', () => {
     const r = rec('web', 'c')
-    const before = encodeVector([{ owner: 'A', epoch: 1, seq: 1 }])
-    const after = encodeVector([{ owner: 'A', epoch: 1, seq: 2 }])
+    const before = encodeVector([{ owner: 'A', epoch: 1, seq: 1, liveness: 'alive' }])
+    const after = encodeVector([{ owner: 'A', epoch: 1, seq: 2, liveness: 'alive' }])
     const first = encodeWatchEvent({ type: 'UPSERT', record: r, token: after })
     expect(encodeWatchEvent({ type: 'UPSERT', record: r, token: after })).toBe(first)
     const other = encodeWatchEvent({ type: 'UPSERT', record: r, token: before })
