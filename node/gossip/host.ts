@@ -12,6 +12,8 @@ import { multiaddr } from '@multiformats/multiaddr'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p } from 'libp2p'
 import { isIP } from 'node:net'
+import { coalescingMuxer } from './write-coalescing.js'
+import { halveWindowUpdates } from './yamux-window.js'
 
 /** The libp2p services a Grapevine node runs. */
 export type HostServices = {
@@ -41,13 +43,14 @@ export interface HostInit {
  * mesh lower bound that covers a 5-node cluster.
  */
 export async function createHost (init: HostInit): Promise<Host> {
+  halveWindowUpdates()
   const d = Math.max(6, (init.expectedPeers ?? 5) - 1)
   return await createLibp2p<HostServices>({
     privateKey: init.privateKey,
     addresses: { listen: [toMultiaddr(init.listenHost, init.listenPort).toString()] },
     transports: [tcp()],
     connectionEncrypters: [noise()],
-    streamMuxers: [yamux()],
+    streamMuxers: [coalescingMuxer(yamux())],
     // membership redials and probes; the monitor only needs to catch dead sockets, generously
     connectionMonitor: { pingInterval: 10_000, abortConnectionOnPingFailure: false },
     connectionManager: { maxConnections: 1000, dialTimeout: 5000 },
