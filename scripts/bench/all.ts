@@ -32,6 +32,7 @@ const BENCHES: readonly Bench[] = [
   { name: 'memory', file: 'memory.js', quick: { BENCH_INSTANCES: '10000', BENCH_SETTLE_S: '2' } },
   { name: 'join', file: 'join.js', quick: { BENCH_INSTANCES: '10000' } },
   { name: 'watch', file: 'watch-fanout.js', quick: { BENCH_SECONDS: '5', BENCH_STREAMS: '200' } },
+  { name: 'http2-stream-floor', file: 'http2-stream-floor.js', quick: { BENCH_STREAMS: '200' } },
   { name: 'idle', file: 'idle-gossip.js', quick: { BENCH_SECONDS: '10', BENCH_SETTLE_S: '2' } },
   { name: 'failure', file: 'failure.js', long: true, quick: { BENCH_ROUNDS: '3', BENCH_STRESS_S: '20' }, timeoutS: 3600 },
   { name: 'checks', file: 'checks.js', long: true, quick: { BENCH_CHECKS: '1000', BENCH_SECONDS: '15' }, timeoutS: 3600 }
