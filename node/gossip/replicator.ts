@@ -51,6 +51,8 @@ export interface ReplicatorInit {
 export class Replicator {
   readonly topic: string
   private readonly publisher: Publisher
+  /** what anti-entropy pulls brought: owners' whole snapshots cost the most */
+  readonly pulled = { pulls: 0, snapshots: 0 }
   private readonly inflight = new Map<string, Promise<void>>()
   private readonly again = new Set<string>()
   private readonly mismatch = new Map<string, number>()
@@ -113,7 +115,9 @@ export class Replicator {
     const since = this.mismatch.get(id)
     if (since == null) {
       this.mismatch.set(id, now)
-    } else if (now - since >= this.init.antiEntropyIntervalMs) {
+    } else if (now - since >= this.init.antiEntropyIntervalMs && this.inflight.size === 0) {
+      // while a pull runs, the difference may be what it brings: a joining node pulled the whole
+      // registry from every member in parallel (5 copies); the next probe after it decides
       this.mismatch.delete(id)
       void this.syncWith(peer)
     }
@@ -156,6 +160,8 @@ export class Replicator {
     try {
       const raw = await request(host, peer, SYNC_PROTOCOL, body, { maxBytes: MAX_SYNC_BYTES, signal: AbortSignal.timeout(30_000) })
       const res = parseSyncResponse(raw)
+      this.pulled.pulls++
+      this.pulled.snapshots += res.snapshots.length
       let applied = 0
       for (const d of res.deltas) if (registry.applyDelta(d)) applied++
       for (const s of res.snapshots) if (registry.applySnapshot(s)) applied++
@@ -183,11 +189,13 @@ export class Replicator {
         snapshots.push(o.snapshot())
       }
     }
-    // push-pull: when the asker is ahead of us anywhere, pull from it in turn
+    // push-pull: when the asker is ahead of us anywhere, pull from it in turn, unless a pull runs
+    // already (a joining node is asked by every member at once: it pulled the registry from each);
+    // a difference that remains shows in the next probes' vector hashes (observe)
     for (const t of req.vector) {
       const o = this.components.registry.owners.get(t.owner)
       if (o == null || compareStamps(t, o.head) > 0) {
-        void this.syncWith(peer)
+        this.syncIfIdle(peer)
         break
       }
     }

@@ -124,6 +124,40 @@ describe('three nodes in one process', () => {
     expect(b.registry.owners.has('forged-owner')).toBe(false)
   })
 
+  it('a joining node runs one pull at a time, though every member asks it at once', async () => {
+    for (let i = 0; i < 30; i++) {
+      await unary(clients[i % 2].registry, 'Register', { instance: { service: 'join', instance_id: `j${i}`, address: '10.0.1.1', port: 2000 + i } })
+    }
+    const settled = async (n: number): Promise<any[] | undefined> => {
+      const s = await Promise.all(Array.from({ length: n }, async (_, i) => await status_(i)))
+      return s.every(x => x.digest === s[0].digest) ? s : undefined
+    }
+    await waitFor(async () => await settled(3), { message: 'three equal digests' })
+    // the members hold their answers to the newcomer's pulls until released: its first pull stays in
+    // flight while the members, meeting it, pull from it (each of those asks says "I am ahead of you")
+    const members = new Set(nodes.map(n => n.id))
+    let release = (): void => {}
+    const gate = new Promise<void>(resolve => { release = resolve })
+    for (const n of nodes) {
+      const r = (n as any).parts.replicator
+      const answer = r.answer.bind(r)
+      r.answer = async (body: unknown, peer: { toString: () => string }) => {
+        if (!members.has(peer.toString())) await gate
+        return answer(body, peer)
+      }
+    }
+    const before = nodes.map(n => (n as any).parts.replicator.pulled.pulls as number)
+    const d = await startNode('d', [nodes[0].gossipAddress])
+    const replicator = (d as any).parts.replicator
+    await waitFor(async () => (await status_(3)).members_alive === 4, { timeoutMs: 10_000, message: 'the newcomer sees all four ALIVE' })
+    await waitFor(() => before.every((p, i) => (nodes[i] as any).parts.replicator.pulled.pulls > p), { message: 'every member pulled from the newcomer' })
+    expect(replicator.inflight.size).toBe(1)
+    release()
+    await waitFor(async () => await settled(4), { timeoutMs: 15_000, message: 'the newcomer holds what the others hold' })
+    clients.pop()?.close()
+    await nodes.pop()?.stop({ leave: true })
+  })
+
   it('drops the instances of a node that leaves gracefully at once', async () => {
     await unary(clients[2].registry, 'Register', { instance: { service: 'leaving', instance_id: 'l1', address: '10.0.0.9', port: 9 } })
     await waitFor(async () => (await discover(0, 'leaving')).length === 1, { message: 'l1 on node a' })
