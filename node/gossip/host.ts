@@ -12,6 +12,7 @@ import { multiaddr } from '@multiformats/multiaddr'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p } from 'libp2p'
 import { isIP } from 'node:net'
+import { cacheEd25519KeyObjects } from './ed25519-cache.js'
 import { coalescingMuxer } from './write-coalescing.js'
 import { halveWindowUpdates } from './yamux-window.js'
 
@@ -44,6 +45,7 @@ export interface HostInit {
  */
 export async function createHost (init: HostInit): Promise<Host> {
   halveWindowUpdates()
+  cacheEd25519KeyObjects(init.privateKey)
   const d = Math.max(6, (init.expectedPeers ?? 5) - 1)
   return await createLibp2p<HostServices>({
     privateKey: init.privateKey,
