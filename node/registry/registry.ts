@@ -28,7 +28,9 @@ export interface RegistryComponents {
  */
 export class Registry {
   readonly owners = new Map<string, OwnerState>()
-  private readonly holders = new Map<string, Set<string>>()
+  // owners holding a record of each key: almost always one, kept as a plain id (a Set per key
+  // was about 15 MB of heap at 100,000 instances); a Set only while several do
+  private readonly holders = new Map<string, string | Set<string>>()
   private readonly byService = new Map<string, Map<string, InstanceRecord>>()
   private readonly listeners = new Set<ViewListener>()
   private readonly digestAcc = new ViewDigest()
@@ -175,14 +177,8 @@ export class Registry {
   private absorb (o: OwnerState, changes: readonly KeyChange[]): void {
     if (changes.length === 0) return
     for (const c of changes) {
-      let set = this.holders.get(c.key)
-      if (c.after != null) {
-        if (set == null) this.holders.set(c.key, set = new Set())
-        set.add(o.owner)
-      } else if (set != null) {
-        set.delete(o.owner)
-        if (set.size === 0) this.holders.delete(c.key)
-      }
+      if (c.after != null) this.hold(c.key, o.owner)
+      else this.release(c.key, o.owner)
     }
     this.recompute(changes.map(c => c.key))
   }
@@ -203,9 +199,28 @@ export class Registry {
     for (const l of this.listeners) l(out)
   }
 
+  private hold (key: string, owner: string): void {
+    const held = this.holders.get(key)
+    if (held == null || held === owner) this.holders.set(key, owner)
+    else if (typeof held === 'string') this.holders.set(key, new Set([held, owner]))
+    else held.add(owner)
+  }
+
+  private release (key: string, owner: string): void {
+    const held = this.holders.get(key)
+    if (held == null) return
+    if (typeof held === 'string') {
+      if (held === owner) this.holders.delete(key)
+      return
+    }
+    held.delete(owner)
+    if (held.size === 1) this.holders.set(key, held.values().next().value as string)
+  }
+
   private winner (key: string): InstanceRecord | null {
-    const set = this.holders.get(key)
-    if (set == null) return null
+    const held = this.holders.get(key)
+    if (held == null) return null
+    const set = typeof held === 'string' ? [held] : held
     let best: InstanceRecord | null = null
     let bestOwner: OwnerState | null = null
     for (const id of set) {
