@@ -9,7 +9,7 @@ import {
 } from './client.js'
 
 /** The client subcommands of `grapevine`, in help order. */
-export const CLIENT_COMMANDS = ['register', 'deregister', 'heartbeat', 'discover', 'watch', 'members', 'status', 'services']
+export const CLIENT_COMMANDS = ['register', 'deregister', 'heartbeat', 'discover', 'pick', 'maintenance', 'watch', 'members', 'status', 'services']
 
 /** Where a command writes, and an extra stop signal (tests); defaults to the process's. */
 export interface ClientIo {
@@ -48,6 +48,7 @@ const COMMON: readonly ClientFlag[] = [
 const SERVICE: ClientFlag = { name: 'service', help: 'service name' }
 const ID: ClientFlag = { name: 'id', help: 'instance id' }
 const TAGS: ClientFlag = { name: 'tags', help: 'required tags, a,b', default: '' }
+const META: ClientFlag = { name: 'meta', help: 'required metadata, k=v,k2=v2', default: '' }
 const STATUSES = ['PASSING', 'WARNING', 'CRITICAL', 'MAINTENANCE']
 
 const COMMANDS: Record<string, Command> = {
@@ -92,8 +93,7 @@ const COMMANDS: Record<string, Command> = {
   discover: {
     summary: 'list the instances of a service, healthy first',
     flags: [
-      SERVICE, TAGS,
-      { name: 'meta', help: 'required metadata, k=v,k2=v2', default: '' },
+      SERVICE, TAGS, META,
       { name: 'zone', help: 'only this zone', default: '' },
       { name: 'all', help: 'include CRITICAL and MAINTENANCE instances', default: 'false', boolean: true },
       { name: 'limit', help: 'at most this many (0: all)', default: '0' }
@@ -114,6 +114,37 @@ const COMMANDS: Record<string, Command> = {
         for (const instance of res.instances as WireInstance[]) ctx.out(formatInstance(instance))
         ctx.out(`resume_token ${formatToken(res.resume_token)}`)
       }
+      return 0
+    }
+  },
+  pick: {
+    summary: 'ask the node to pick one healthy instance, as a client-side balancer would',
+    flags: [
+      SERVICE, TAGS, META,
+      { name: 'strategy', help: 'round_robin, weighted_round_robin, random, weighted_random, least_request, ring_hash, maglev or locality', default: 'round_robin' },
+      { name: 'hash-key', help: 'the key ring_hash and maglev hash (same key, same instance)', default: '' },
+      { name: 'client-zone', help: 'the caller\'s zone, for locality', default: '' }
+    ],
+    run: async ctx => {
+      const f = ctx.flags
+      const res = await unary(ctx.clients.registry, 'Pick', {
+        service: f.service, tags: parseList(f.tags), metadata: parseMeta(f.meta), strategy: f.strategy, hash_key: f['hash-key'], client_zone: f['client-zone']
+      }, ctx)
+      ctx.out(ctx.json ? toJsonLine(res) : `${formatInstance(res.instance as WireInstance)}${res.panic === true ? ' (panic: picked from all instances)' : ''}`)
+      return 0
+    }
+  },
+  maintenance: {
+    summary: 'drain an instance (MAINTENANCE: out of healthy answers) or, with --off, bring it back',
+    flags: [
+      SERVICE, ID,
+      { name: 'off', help: 'end maintenance: back to the status its check gives', default: 'false', boolean: true },
+      { name: 'reason', help: 'free text, kept in metadata maintenance_reason', default: '' }
+    ],
+    run: async ctx => {
+      const f = ctx.flags
+      const res = await unary(ctx.clients.registry, 'SetMaintenance', { service: f.service, instance_id: f.id, enabled: f.off !== 'true', reason: f.reason }, ctx)
+      ctx.out(ctx.json ? toJsonLine(res) : formatInstance(res.instance as WireInstance))
       return 0
     }
   },
