@@ -4,6 +4,7 @@ import { parseCheck } from '../health/check-spec.js'
 import type { CheckSpec } from '../health/check-spec.js'
 import type { OwnerDelta, OwnerSnapshot, SnapshotEntry } from '../registry/owner-state.js'
 import type { HealthStatus, InstanceRecord, Op, OpBatch, Stamp } from '../registry/types.js'
+import { intern } from '../registry/intern.js'
 
 /**
  * Wire formats between nodes, version 1, JSON. Everything a peer sends is
@@ -106,25 +107,25 @@ function parseEntry (raw: unknown, path: string): SnapshotEntry {
 /** Checks one record from a peer: every field present and of its type. */
 export function parseRecord (raw: unknown, path: string): InstanceRecord {
   const o = obj(raw, path)
-  const tags = list(o.tags, `${path}.tags`).map((t, i) => str(t, `${path}.tags[${i}]`, 1))
+  const tags = list(o.tags, `${path}.tags`).map((t, i) => intern(str(t, `${path}.tags[${i}]`, 1)))
   const metaRaw = obj(o.metadata, `${path}.metadata`)
-  const metadata: Record<string, string> = {}
-  for (const [k, v] of Object.entries(metaRaw)) metadata[k] = str(v, `${path}.metadata.${k}`, 0)
+  // fromEntries keeps a '__proto__' key a plain key (an assignment would set the prototype)
+  const metadata: Record<string, string> = Object.fromEntries(Object.entries(metaRaw).map(([k, v]) => [intern(k), intern(str(v, `${path}.metadata.${k}`, 0))]))
   const status = str(o.status, `${path}.status`, 1)
   if (!STATUSES.has(status)) throw new ProtocolError(`${path}.status: unknown status`)
   return {
-    service: str(o.service, `${path}.service`, 1),
+    service: intern(str(o.service, `${path}.service`, 1)),
     instanceId: str(o.instanceId, `${path}.instanceId`, 1),
     address: str(o.address, `${path}.address`, 1),
     port: count(o.port, `${path}.port`),
-    protocol: str(o.protocol, `${path}.protocol`, 0),
-    version: str(o.version, `${path}.version`, 0),
+    protocol: intern(str(o.protocol, `${path}.protocol`, 0)),
+    version: intern(str(o.version, `${path}.version`, 0)),
     tags,
     metadata,
     weight: count(o.weight, `${path}.weight`),
-    zone: str(o.zone, `${path}.zone`, 0),
+    zone: intern(str(o.zone, `${path}.zone`, 0)),
     status: status as HealthStatus,
-    ownerNode: str(o.ownerNode, `${path}.ownerNode`, 1),
+    ownerNode: intern(str(o.ownerNode, `${path}.ownerNode`, 1)),
     registeredAtMs: count(o.registeredAtMs, `${path}.registeredAtMs`),
     updatedAtMs: count(o.updatedAtMs, `${path}.updatedAtMs`),
     ttlMs: count(o.ttlMs, `${path}.ttlMs`),

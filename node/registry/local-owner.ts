@@ -7,6 +7,7 @@ import { recordKey } from './types.js'
 import type { HealthStatus, InstanceRecord, Op } from './types.js'
 import type { CheckSpec } from '../health/check-spec.js'
 import { loadWorthGossiping } from './load-report.js'
+import { intern, internMetadata, internTags } from './intern.js'
 
 /** The owner's view of health checking (node/health/manager.ts). */
 export interface OwnerHealth {
@@ -80,6 +81,13 @@ export class LocalOwner {
     const prev = this.own(key)
     const draft: InstanceRecord = {
       ...input,
+      // strings many records repeat, shared (intern.ts)
+      service: intern(input.service),
+      protocol: intern(input.protocol),
+      version: intern(input.version),
+      zone: intern(input.zone),
+      tags: internTags(input.tags),
+      metadata: internMetadata(input.metadata),
       instanceId,
       status: 'PASSING',
       ownerNode: this.init.nodeId,

@@ -101,6 +101,14 @@ describe('parseRecord', () => {
     const r = rec('pay', 'p1', { metadata: { a: '' } })
     expect(parseRecord({ ...r, extra: 1 }, 'r')).toEqual(r)
   })
+
+  it('keeps a metadata key named __proto__ as a plain key (an assignment would set the prototype)', () => {
+    const raw = JSON.parse(JSON.stringify(rec('pay', 'p1')).replace('"metadata":{}', '"metadata":{"__proto__":"x","a":"b"}'))
+    const parsed = parseRecord(raw, 'r')
+    expect(Object.keys(parsed.metadata)).toEqual(['__proto__', 'a'])
+    expect(Object.getPrototypeOf(parsed.metadata)).toBe(Object.prototype)
+    expect(Object.getOwnPropertyDescriptor(parsed.metadata, '__proto__')?.value).toBe('x')
+  })
 })
 
 describe('parseSyncRequest', () => {
