@@ -4,7 +4,7 @@ import { parseCheck } from '../health/check-spec.js'
 import type { CheckSpec } from '../health/check-spec.js'
 import type { OwnerDelta, OwnerSnapshot, SnapshotEntry } from '../registry/owner-state.js'
 import type { HealthStatus, InstanceRecord, Op, OpBatch, Stamp } from '../registry/types.js'
-import { intern } from '../registry/intern.js'
+import { intern, metadataOfEntries } from '../registry/intern.js'
 
 /**
  * Wire formats between nodes, version 1, JSON. Everything a peer sends is
@@ -109,8 +109,7 @@ export function parseRecord (raw: unknown, path: string): InstanceRecord {
   const o = obj(raw, path)
   const tags = list(o.tags, `${path}.tags`).map((t, i) => intern(str(t, `${path}.tags[${i}]`, 1)))
   const metaRaw = obj(o.metadata, `${path}.metadata`)
-  // fromEntries keeps a '__proto__' key a plain key (an assignment would set the prototype)
-  const metadata: Record<string, string> = Object.fromEntries(Object.entries(metaRaw).map(([k, v]) => [intern(k), intern(str(v, `${path}.metadata.${k}`, 0))]))
+  const metadata = metadataOfEntries(Object.entries(metaRaw).map(([k, v]) => [k, str(v, `${path}.metadata.${k}`, 0)] as const))
   const status = str(o.status, `${path}.status`, 1)
   if (!STATUSES.has(status)) throw new ProtocolError(`${path}.status: unknown status`)
   return {

@@ -51,8 +51,8 @@ export interface ReplicatorInit {
 export class Replicator {
   readonly topic: string
   private readonly publisher: Publisher
-  /** what anti-entropy pulls brought: owners' whole snapshots cost the most */
-  readonly pulled = { pulls: 0, snapshots: 0 }
+  /** anti-entropy pulls answered so far */
+  pulls = 0
   private readonly inflight = new Map<string, Promise<void>>()
   private readonly again = new Set<string>()
   private readonly mismatch = new Map<string, number>()
@@ -160,8 +160,7 @@ export class Replicator {
     try {
       const raw = await request(host, peer, SYNC_PROTOCOL, body, { maxBytes: MAX_SYNC_BYTES, signal: AbortSignal.timeout(30_000) })
       const res = parseSyncResponse(raw)
-      this.pulled.pulls++
-      this.pulled.snapshots += res.snapshots.length
+      this.pulls++
       let applied = 0
       for (const d of res.deltas) if (registry.applyDelta(d)) applied++
       for (const s of res.snapshots) if (registry.applySnapshot(s)) applied++

@@ -22,7 +22,12 @@ export function internTags (tags: readonly string[]): string[] {
   return tags.map(intern)
 }
 
-/** Metadata with shared keys and values; fromEntries keeps a '__proto__' key a plain key. */
+/** Metadata with shared keys and values. */
 export function internMetadata (metadata: Readonly<Record<string, string>>): Record<string, string> {
-  return Object.fromEntries(Object.keys(metadata).map(k => [intern(k), intern(metadata[k])]))
+  return metadataOfEntries(Object.entries(metadata))
+}
+
+/** Metadata from key/value pairs, shared; fromEntries keeps a '__proto__' key a plain key (an assignment would set the prototype). */
+export function metadataOfEntries (entries: ReadonlyArray<readonly [string, string]>): Record<string, string> {
+  return Object.fromEntries(entries.map(([k, v]) => [intern(k), intern(v)]))
 }

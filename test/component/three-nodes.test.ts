@@ -146,11 +146,11 @@ describe('three nodes in one process', () => {
         return answer(body, peer)
       }
     }
-    const before = nodes.map(n => (n as any).parts.replicator.pulled.pulls as number)
+    const before = nodes.map(n => (n as any).parts.replicator.pulls as number)
     const d = await startNode('d', [nodes[0].gossipAddress])
     const replicator = (d as any).parts.replicator
     await waitFor(async () => (await status_(3)).members_alive === 4, { timeoutMs: 10_000, message: 'the newcomer sees all four ALIVE' })
-    await waitFor(() => before.every((p, i) => (nodes[i] as any).parts.replicator.pulled.pulls > p), { message: 'every member pulled from the newcomer' })
+    await waitFor(() => before.every((p, i) => (nodes[i] as any).parts.replicator.pulls > p), { message: 'every member pulled from the newcomer' })
     expect(replicator.inflight.size).toBe(1)
     release()
     await waitFor(async () => await settled(4), { timeoutMs: 15_000, message: 'the newcomer holds what the others hold' })
