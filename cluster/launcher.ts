@@ -4,6 +4,7 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { connect, errorDetails, unary, type GrapevineClients, type WireMember, type WireStatus } from '../client/client.js'
 import { waitFor } from './wait.js'
+import { nodeRuntimeArgs } from '../node/runtime-flags.js'
 
 /** Options of {@link LocalCluster}. */
 export interface LocalClusterOptions {
@@ -341,9 +342,7 @@ export class LocalCluster {
     const fd = openSync(s.info.logFile, 'a')
     let child: ChildProcess
     try {
-      // GRAPEVINE_NODE_FLAGS: runtime flags for the node processes (e.g. --cpu-prof), which NODE_OPTIONS refuses
-      const runtime = (process.env.GRAPEVINE_NODE_FLAGS ?? '').split(' ').filter(f => f !== '')
-      child = spawn(process.execPath, [...runtime, ...s.info.args], { stdio: ['ignore', fd, fd], env: process.env })
+      child = spawn(process.execPath, [...nodeRuntimeArgs(), ...s.info.args], { stdio: ['ignore', fd, fd], env: process.env })
     } finally {
       closeSync(fd)
     }

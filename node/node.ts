@@ -20,6 +20,7 @@ import { LocalOwner } from './registry/local-owner.js'
 import { Registry } from './registry/registry.js'
 import type { OwnerLiveness } from './registry/types.js'
 import { WatchHub } from './registry/watch-hub.js'
+import { MemoryReclaimer } from './memory-reclaimer.js'
 import { Persister } from './persister.js'
 import { PickerCache } from './balancer/picker-cache.js'
 import { createStrategyOptions } from './balancer/picker.js'
@@ -57,6 +58,7 @@ interface Parts {
   persister: Persister
   healthChecks: HealthManager
   reaper: NodeJS.Timeout
+  reclaimer: MemoryReclaimer
 }
 
 /**
@@ -107,6 +109,7 @@ export class GrapevineNode {
     const p = this.parts
     const { config, logger } = this.init
     clearInterval(p.reaper)
+    p.reclaimer?.stop()
     p.health?.shutdown()
     if (opts.leave !== false && p.membership != null) await p.membership.leave(config.grpcShutdownMs).catch(err => { logger.warn({ err }, 'leave failed') })
     if (p.server != null) await shutdown(p.server, config.grpcShutdownMs)
@@ -172,6 +175,7 @@ export class GrapevineNode {
     owner.start()
     health.start()
     this.parts.reaper = setInterval(() => { this.reap() }, Math.min(1000, config.ownerReapMs / 4)).unref()
+    this.parts.reclaimer = new MemoryReclaimer({ activity: () => registry.version }).start()
     logger.info({ grpc: this.grpcAddress, gossip: this.gossipAddress, incarnation, cluster: init.cluster }, 'node started')
   }
 

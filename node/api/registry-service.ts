@@ -6,7 +6,7 @@ import type { Registry } from '../registry/registry.js'
 import { SERVED_STATUSES } from '../registry/types.js'
 import { decodeVector } from '../registry/version-vector.js'
 import type { WatchHub } from '../registry/watch-hub.js'
-import { toInstanceMessage } from './convert.js'
+import { instanceMessage, toInstanceMessage } from './convert.js'
 import { encodeDiscoverResponse, encodePickResponse } from './encoded.js'
 import { encodeWatchEvent } from './watch-encoding.js'
 import { toServiceError } from './status-map.js'
@@ -61,7 +61,7 @@ export function registryService (c: RegistryServiceComponents): UntypedServiceIm
     Register: unary(req => {
       const { instance, ttlMs } = parseRegister(req, c.defaultTtlMs)
       const check = parseCheck((req as { check?: unknown } | null)?.check)
-      return { instance: toInstanceMessage(c.owner.register(instance, ttlMs, check)) }
+      return { instance: instanceMessage(c.owner.register(instance, ttlMs, check)) }
     }, log),
     Heartbeat: unary(req => {
       const { service, instanceId, status, load } = parseHeartbeat(req)

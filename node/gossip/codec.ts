@@ -4,7 +4,8 @@ import { parseCheck } from '../health/check-spec.js'
 import type { CheckSpec } from '../health/check-spec.js'
 import type { OwnerDelta, OwnerSnapshot, SnapshotEntry } from '../registry/owner-state.js'
 import type { HealthStatus, InstanceRecord, Op, OpBatch, Stamp } from '../registry/types.js'
-import { intern, metadataOfEntries } from '../registry/intern.js'
+import { intern, internTags, metadataOfEntries } from '../registry/intern.js'
+import { withOptional } from '../registry/record.js'
 
 /**
  * Wire formats between nodes, version 1, JSON. Everything a peer sends is
@@ -107,12 +108,14 @@ function parseEntry (raw: unknown, path: string): SnapshotEntry {
 /** Checks one record from a peer: every field present and of its type. */
 export function parseRecord (raw: unknown, path: string): InstanceRecord {
   const o = obj(raw, path)
-  const tags = list(o.tags, `${path}.tags`).map((t, i) => intern(str(t, `${path}.tags[${i}]`, 1)))
+  const tags = internTags(list(o.tags, `${path}.tags`).map((t, i) => str(t, `${path}.tags[${i}]`, 1)))
   const metaRaw = obj(o.metadata, `${path}.metadata`)
   const metadata = metadataOfEntries(Object.entries(metaRaw).map(([k, v]) => [k, str(v, `${path}.metadata.${k}`, 0)] as const))
   const status = str(o.status, `${path}.status`, 1)
   if (!STATUSES.has(status)) throw new ProtocolError(`${path}.status: unknown status`)
-  return {
+  const health = optionalHealth(o, path)
+  // the fields in makeRecord's order (record.ts): every record shares one hidden class
+  return withOptional({
     service: intern(str(o.service, `${path}.service`, 1)),
     instanceId: str(o.instanceId, `${path}.instanceId`, 1),
     address: str(o.address, `${path}.address`, 1),
@@ -127,9 +130,8 @@ export function parseRecord (raw: unknown, path: string): InstanceRecord {
     ownerNode: intern(str(o.ownerNode, `${path}.ownerNode`, 1)),
     registeredAtMs: count(o.registeredAtMs, `${path}.registeredAtMs`),
     updatedAtMs: count(o.updatedAtMs, `${path}.updatedAtMs`),
-    ttlMs: count(o.ttlMs, `${path}.ttlMs`),
-    ...optionalHealth(o, path)
-  }
+    ttlMs: count(o.ttlMs, `${path}.ttlMs`)
+  }, health.load, health.check, undefined)
 }
 
 // load and check came later: records from older nodes (and older data dirs) have neither

@@ -183,7 +183,7 @@ export class Replicator {
       if (t != null && compareStamps(t, o.head) >= 0) continue
       const delta = t != null && t.epoch === o.epoch ? o.deltaSince(t) : null
       if (delta != null && t != null) {
-        deltas.push({ owner: o.owner, epoch: o.epoch, since: t.seq, head: o.seq, entries: delta.map(e => ({ key: e.key, stamp: e.stamp, record: e.record })) })
+        deltas.push({ owner: o.owner, epoch: o.epoch, since: t.seq, head: o.seq, entries: delta.map(e => ({ key: e.key, stamp: { epoch: e.epoch, seq: e.seq }, record: e.record })) })
       } else {
         snapshots.push(o.snapshot())
       }

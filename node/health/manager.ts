@@ -24,7 +24,8 @@ export interface HealthManagerComponents {
 }
 
 interface Tracked {
-  record: InstanceRecord
+  /** where the active check goes; null for a TTL-only record (holding the record itself kept a second copy of every owned one) */
+  target: { readonly address: string, readonly port: number } | null
   spec: CheckSpec
   state: HealthState
 }
@@ -79,7 +80,7 @@ export class HealthManager {
     const spec = record.check ?? DEFAULT_CHECK
     const prev = this.tracked.get(key)
     const state = prev != null && sameCheck(prev.spec, spec) ? prev.state : initialHealth(spec, this.components.now())
-    this.tracked.set(key, { record, spec, state })
+    this.tracked.set(key, { target: spec.kind === 'ttl' ? null : { address: record.address, port: record.port }, spec, state })
     if (spec.kind === 'ttl') this.scheduler.remove(key)
     else if (prev == null || !sameCheck(prev.spec, spec)) this.scheduler.add(key, spec.intervalMs)
     return state.status
@@ -120,8 +121,8 @@ export class HealthManager {
 
   private async run (key: string): Promise<void> {
     const t = this.tracked.get(key)
-    if (t == null || t.spec.kind === 'ttl') return
-    const result = await this.checkers[t.spec.kind]({ address: t.record.address, port: t.record.port }, t.spec, this.stopping.signal)
+    if (t == null || t.spec.kind === 'ttl' || t.target == null) return
+    const result = await this.checkers[t.spec.kind](t.target, t.spec, this.stopping.signal)
     // the record may have gone (or changed check) while the run was in flight
     if (this.tracked.get(key) !== t) return
     this.apply(key, { type: 'result', ok: result.ok, warning: result.warning, output: result.output })

@@ -8,6 +8,7 @@ import type { HealthStatus, InstanceRecord, Op } from './types.js'
 import type { CheckSpec } from '../health/check-spec.js'
 import { loadWorthGossiping } from './load-report.js'
 import { intern, internMetadata, internTags } from './intern.js'
+import { makeRecord } from './record.js'
 
 /** The owner's view of health checking (node/health/manager.ts). */
 export interface OwnerHealth {
@@ -79,27 +80,30 @@ export class LocalOwner {
     const instanceId = input.instanceId !== '' ? input.instanceId : randomUUID()
     const key = recordKey(input.service, instanceId)
     const prev = this.own(key)
-    const draft: InstanceRecord = {
-      ...input,
+    // the record's literal in makeRecord (record.ts): a spread would give each record a hidden class of its own
+    const draft = makeRecord({
       // strings many records repeat, shared (intern.ts)
       service: intern(input.service),
+      instanceId,
+      address: input.address,
+      port: input.port,
       protocol: intern(input.protocol),
       version: intern(input.version),
-      zone: intern(input.zone),
       tags: internTags(input.tags),
       metadata: internMetadata(input.metadata),
-      instanceId,
+      weight: input.weight,
+      zone: intern(input.zone),
       status: 'PASSING',
       ownerNode: this.init.nodeId,
       // every Register is a new registration: it wins over copies held by other owners
       registeredAtMs: now,
       updatedAtMs: nextUpdate(prev, now),
       ttlMs,
-      ...(prev?.load != null ? { load: prev.load } : {}),
-      ...(check != null ? { check } : {})
-    }
+      load: prev?.load,
+      check: check ?? undefined
+    })
     // without health checking, a drained instance stays drained across re-registration
-    const record: InstanceRecord = { ...draft, status: this.components.health?.track(key, draft) ?? (prev?.status === 'MAINTENANCE' ? 'MAINTENANCE' : 'PASSING') }
+    const record = makeRecord(draft, { status: this.components.health?.track(key, draft) ?? (prev?.status === 'MAINTENANCE' ? 'MAINTENANCE' : 'PASSING') })
     this.write(key, record)
     this.deadlines.set(key, now + ttlMs)
     return record
@@ -109,7 +113,7 @@ export class LocalOwner {
   setStatus (key: string, status: HealthStatus): boolean {
     const rec = this.own(key)
     if (rec == null || rec.status === status) return false
-    this.write(key, { ...rec, status, updatedAtMs: nextUpdate(rec, this.components.now()) })
+    this.write(key, makeRecord(rec, { status, updatedAtMs: nextUpdate(rec, this.components.now()) }))
     return true
   }
 
@@ -120,7 +124,7 @@ export class LocalOwner {
     const now = this.components.now()
     if (!loadWorthGossiping(rec.load ?? 0, load, this.loadSentAt.get(key) ?? -Infinity, now)) return
     this.loadSentAt.set(key, now)
-    this.write(key, { ...rec, load, updatedAtMs: nextUpdate(rec, now) })
+    this.write(key, makeRecord(rec, { load, updatedAtMs: nextUpdate(rec, now) }))
   }
 
   /** Sets (or, with null, removes) one metadata key of an owned record; false when not owned. */
@@ -130,7 +134,7 @@ export class LocalOwner {
     const metadata = { ...rec.metadata }
     if (value == null) delete metadata[name]
     else metadata[name] = value
-    this.write(key, { ...rec, metadata, updatedAtMs: nextUpdate(rec, this.components.now()) })
+    this.write(key, makeRecord(rec, { metadata: internMetadata(metadata), updatedAtMs: nextUpdate(rec, this.components.now()) }))
     return true
   }
 
@@ -173,8 +177,8 @@ export class LocalOwner {
         continue
       }
       const key = recordKey(r.service, r.instanceId)
-      const draft = { ...r, ownerNode: this.init.nodeId, updatedAtMs: Math.max(now, r.updatedAtMs + 1) }
-      this.write(key, { ...draft, status: this.components.health?.track(key, draft) ?? r.status })
+      const draft = makeRecord(r, { ownerNode: this.init.nodeId, updatedAtMs: Math.max(now, r.updatedAtMs + 1) })
+      this.write(key, makeRecord(draft, { status: this.components.health?.track(key, draft) ?? r.status }))
       this.deadlines.set(key, expiresAtMs)
     }
     if (entries.length > 0) this.components.logger.info({ records: entries.length - dropped, expired: dropped }, 're-announced persisted records')

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto'
 import { OwnerState } from './owner-state.js'
 import type { ApplyResult, KeyChange, OwnerDelta, OwnerSnapshot } from './owner-state.js'
+import { makeRecord } from './record.js'
 import { ViewDigest } from './view-digest.js'
 import type { InstanceRecord, Op, OpBatch, OwnerLiveness, VectorEntry } from './types.js'
 
@@ -234,7 +235,7 @@ export class Registry {
     }
     if (best == null || bestOwner == null) return null
     // a dead owner can no longer renew or expire its records: keep them out of healthy answers
-    return bestOwner.liveness === 'dead' ? { ...best, status: 'CRITICAL', ownerDead: true } : best
+    return bestOwner.liveness === 'dead' ? makeRecord(best, { status: 'CRITICAL', ownerDead: true }) : best
   }
 
   private store (service: string, key: string, before: InstanceRecord | null, after: InstanceRecord | null): void {

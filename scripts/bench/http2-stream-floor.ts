@@ -6,8 +6,8 @@ import * as grpc from '@grpc/grpc-js'
 import { envNum, fmtInt, medianRssKb, sleep } from './bench-util.js'
 
 // The floor under bench:watch's "memory per idle watch stream": the same
-// measurement (server RSS with BENCH_STREAMS (1,000) open, idle streams −
-// RSS before, / streams) against servers that hold streams and do nothing
+// measurement (the server RSS that BENCH_STREAMS (1,000) more idle streams
+// add beside BENCH_STREAMS open ones, / streams) against servers that hold streams and do nothing
 // else: a bare node:http2 server, and a bare grpc-js server whose handler
 // writes one message and keeps the call. Whatever a Grapevine node adds per
 // Watch comes on top of these.
@@ -59,11 +59,16 @@ if (process.argv[2] === 'server') {
       const pid = child.pid ?? -1
       await sleep(1000)
       const before = await medianRssKb(pid, 7, 200)
-      const session = await open(port, STREAMS)
+      const first = await open(port, STREAMS)
+      await sleep(3000)
+      const mid = await medianRssKb(pid, 7, 200)
+      const second = await open(port, STREAMS)
       await sleep(3000)
       const after = await medianRssKb(pid, 7, 200)
-      console.log(`bare ${kind} server holding ${fmtInt(STREAMS)} idle streams: ${((after - before) / STREAMS).toFixed(1)} KB RSS per stream`)
-      session.destroy()
+      console.log(`bare ${kind} server holding idle streams: ${((after - mid) / STREAMS).toFixed(1)} KB RSS per stream added beside ${fmtInt(STREAMS)} ` +
+        `(the first ${fmtInt(STREAMS)}: ${((mid - before) / STREAMS).toFixed(1)} KB on average)`)
+      first.destroy()
+      second.destroy()
     } finally {
       child.kill()
     }

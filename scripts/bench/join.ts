@@ -5,6 +5,7 @@ import path from 'node:path'
 import { connect, unary } from '../../client/client.js'
 import type { WireStatus } from '../../client/client.js'
 import { defaultEntry } from '../../cluster/launcher.js'
+import { nodeRuntimeArgs } from '../../node/runtime-flags.js'
 import { report } from './bench-cluster.js'
 import { envNum, exitOnSignals, fmtInt, monoMs, sleep, statuses, withStartedCluster } from './bench-util.js'
 import { fillCluster, RegisterPool } from './register-pool.js'
@@ -50,11 +51,10 @@ try {
     mkdirSync(dataDir, { recursive: true })
     const args = [defaultEntry(), 'node', '--name', 'n6', '--data-dir', dataDir, '--grpc', grpc, '--gossip', gossip,
       '--join', nodes.map(n => n.gossip).join(','), '--cluster', 'local', '--profile', 'local', '--log-level', 'info']
-    const runtime = (process.env.GRAPEVINE_NODE_FLAGS ?? '').split(' ').filter(f => f !== '')
     const log = openSync(path.join(dir, 'n6.log'), 'a')
     const t0 = monoMs()
     try {
-      sixth = spawn(process.execPath, [...runtime, ...args], { stdio: ['ignore', log, log] })
+      sixth = spawn(process.execPath, [...nodeRuntimeArgs(), ...args], { stdio: ['ignore', log, log] })
     } finally {
       closeSync(log)
     }

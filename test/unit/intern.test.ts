@@ -4,7 +4,9 @@ import { intern, internMetadata, internTags } from '../../node/registry/intern.j
 // Sharing strings must never change what a record says.
 describe('intern', () => {
   it('gives back the same text, also after more distinct strings than the pool keeps', () => {
-    for (let i = 0; i < 60_000; i++) expect(intern(`v${i}`)).toBe(`v${i}`)
+    const wrong: number[] = []
+    for (let i = 0; i < 60_000; i++) if (intern(`v${i}`) !== `v${i}`) wrong.push(i)
+    expect(wrong).toEqual([])
     expect(intern('v1')).toBe('v1')
   })
 
@@ -15,5 +17,30 @@ describe('intern', () => {
     expect(Object.keys(out)).toEqual(['__proto__', 'team'])
     expect(Object.getPrototypeOf(out)).toBe(Object.prototype)
     expect(out.team).toBe('pay')
+  })
+
+  it('shares one frozen list per distinct tags and one frozen object per distinct metadata', () => {
+    const a = internTags(['prod', 'canary'])
+    expect(internTags(['prod', 'canary'])).toBe(a)
+    expect(internTags(['canary', 'prod'])).not.toBe(a)
+    expect(Object.isFrozen(a)).toBe(true)
+    const m = internMetadata({ team: 'pay', build: '1' })
+    expect(internMetadata({ team: 'pay', build: '1' })).toBe(m)
+    expect(internMetadata({ team: 'pay', build: '2' })).toEqual({ team: 'pay', build: '2' })
+    expect(Object.isFrozen(m)).toBe(true)
+    // a key that looks like a JSON join of two others stays apart
+    expect(internMetadata({ 'a","b': 'c' })).not.toBe(internMetadata({ a: 'b', c: '' }))
+  })
+
+  it('gives back every distinct list and map whole, also past the number it keeps', () => {
+    const wrong: number[] = []
+    for (let i = 0; i < 12_000; i++) {
+      const tags = internTags([`t${i}`, 'x'])
+      const meta = internMetadata({ k: `v${i}` })
+      if (tags.length !== 2 || tags[0] !== `t${i}` || tags[1] !== 'x' || Object.keys(meta).length !== 1 || meta.k !== `v${i}`) wrong.push(i)
+    }
+    expect(wrong).toEqual([])
+    expect(internTags([])).toEqual([])
+    expect(internMetadata({})).toEqual({})
   })
 })

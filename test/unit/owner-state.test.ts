@@ -95,7 +95,7 @@ describe('OwnerState op log', () => {
       { key: K1, before: b, after: null }
     ] })
     expect(o.size).toBe(0)
-    expect(o.entries.get(K1)).toEqual({ key: K1, stamp: { epoch: 1, seq: 3 }, record: null, deletedAtMs: 50 })
+    expect(o.entries.get(K1)).toEqual({ key: K1, epoch: 1, seq: 3, record: null, deletedAtMs: 50 })
   })
 
   it('deleting a key it never had makes a tombstone but reports no change', () => {
@@ -132,7 +132,7 @@ describe('OwnerState.deltaSince', () => {
 
   it('includes tombstones', () => {
     const d = log().deltaSince({ epoch: 2, seq: 3 })
-    expect(d?.[0]).toMatchObject({ key: K2, record: null, stamp: { epoch: 2, seq: 4 } })
+    expect(d?.[0]).toMatchObject({ key: K2, record: null, epoch: 2, seq: 4 })
   })
 })
 
@@ -155,7 +155,7 @@ describe('OwnerState.replaceWith', () => {
     // the owner deleted a1 at seq 5 and pruned the tombstone; a2 unchanged at seq 2
     const changes = o.replaceWith(snap(6, [{ key: K2, stamp: { epoch: 1, seq: 2 }, record: a2 }], { epoch: 1, seq: 5 }), 77)
     expect(changes).toEqual([{ key: K1, before: a1, after: null }])
-    expect(o.entries.get(K1)).toEqual({ key: K1, stamp: { epoch: 1, seq: 6 }, record: null, deletedAtMs: 77 })
+    expect(o.entries.get(K1)).toEqual({ key: K1, epoch: 1, seq: 6, record: null, deletedAtMs: 77 })
     expect(o.entries.has(K3)).toBe(false)
     expect(o.head).toEqual({ epoch: 1, seq: 6 })
     expect(o.floor).toEqual({ epoch: 1, seq: 5 })
@@ -226,7 +226,7 @@ describe('OwnerState.dropAll / forget', () => {
     o.applyBatch(batch('X', 1, put(1, a1), put(2, a2)), 0)
     expect(o.dropAll(9).map(c => c.key)).toEqual([K1, K2])
     expect(o.size).toBe(0)
-    expect(o.entries.get(K2)?.stamp).toEqual({ epoch: 1, seq: 2 })
+    expect(o.entries.get(K2)).toMatchObject({ epoch: 1, seq: 2 })
     expect(o.head).toEqual({ epoch: 1, seq: 2 })
   })
 
