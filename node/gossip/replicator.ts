@@ -9,9 +9,11 @@ import type { Op } from '../registry/types.js'
 import { compareStamps } from '../registry/types.js'
 import { decodeBatch, encodeBatch, parseSyncRequest, parseSyncResponse } from './codec.js'
 import type { SyncRequest, SyncResponse } from './codec.js'
+import { trustDirectAuthors } from './direct-authorship.js'
+import type { RpcReceiver } from './direct-authorship.js'
 import type { Host } from './host.js'
 import { Publisher } from './publisher.js'
-import { relayVerdict } from './relay-policy.js'
+import { FULL_MESH_MAX_MEMBERS, relayVerdict } from './relay-policy.js'
 import { request, serve } from './stream-rpc.js'
 
 /** The anti-entropy protocol: a version vector in, what the asker lacks out. */
@@ -77,6 +79,8 @@ export class Replicator {
     if (this.running) return
     this.running = true
     const { host, logger } = this.components
+    // the same bound as the relay policy's: while it holds, a batch straight from its owner is not relayed
+    trustDirectAuthors(host.services.pubsub as unknown as RpcReceiver, () => this.components.members() <= FULL_MESH_MAX_MEMBERS)
     host.services.pubsub.addEventListener('gossipsub:message', this.onMessage)
     host.services.pubsub.subscribe(this.topic)
     await serve(host, SYNC_PROTOCOL, 64 * 1024 * 1024, logger, (body, peer) => this.answer(body, peer))

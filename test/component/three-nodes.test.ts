@@ -8,6 +8,7 @@ import { connect, unary } from '../../client/client.js'
 import type { GrapevineClients } from '../../client/client.js'
 import { waitFor } from '../../cluster/wait.js'
 import { createConfig } from '../../node/config.js'
+import { vouchedChecks } from '../../node/gossip/direct-authorship.js'
 import { toMultiaddr } from '../../node/gossip/host.js'
 import { CHANNEL_PROTOCOL } from '../../node/gossip/peer-channel.js'
 import { SYNC_PROTOCOL } from '../../node/gossip/replicator.js'
@@ -62,12 +63,15 @@ describe('three nodes in one process', () => {
   it('replicates a registration to every node and to a watch on another node', async () => {
     const watch = new WatchRecorder(clients[1].registry, { service: 'pay' })
     await waitFor(() => watch.synced, { message: 'watch SYNCED' })
+    const skipped = vouchedChecks()
     const res = await unary<any>(clients[0].registry, 'Register', { instance: { service: 'pay', instance_id: 'p1', address: '10.0.0.7', port: 8080, tags: ['v2'] } })
     expect(res.instance.owner_node).toBe(nodes[0].id)
     expect(res.instance.status).toBe('PASSING')
     const seen = await waitFor(async () => (await discover(2, 'pay')).find(i => i.instance_id === 'p1'), { message: 'p1 on node c' })
     expect(seen).toMatchObject({ address: '10.0.0.7', port: 8080, tags: ['v2'], weight: 100 })
     await waitFor(() => watch.find('UPSERT', 'pay', 'p1'), { message: 'UPSERT on the watch' })
+    // the batch came straight from its owner: the receivers took the connection's word for its author
+    expect(vouchedChecks()).toBeGreaterThan(skipped)
     await unary(clients[0].registry, 'Deregister', { service: 'pay', instance_id: 'p1' })
     await waitFor(() => watch.find('DELETE', 'pay', 'p1'), { message: 'DELETE on the watch' })
     expect(await discover(2, 'pay', true)).toEqual([])
