@@ -29,7 +29,10 @@ export function intern (s: string): string {
  */
 export function internTags (tags: readonly string[]): readonly string[] {
   if (tags.length === 0) return NO_TAGS
-  return shared(tagLists, JSON.stringify(tags), () => Object.freeze(tags.map(intern)))
+  // records of one service come in runs with the same tags (a snapshot holds 100,000)
+  if (lastTags !== undefined && sameStrings(tags, lastTags)) return lastTags
+  lastTags = shared(tagLists, keyOf(tags), () => Object.freeze(tags.map(intern)))
+  return lastTags
 }
 
 /** Metadata with shared keys and values, as one frozen object per distinct content. */
@@ -44,8 +47,38 @@ export function internMetadata (metadata: Readonly<Record<string, string>>): Rea
  */
 export function metadataOfEntries (entries: ReadonlyArray<readonly [string, string]>): Readonly<Record<string, string>> {
   if (entries.length === 0) return NO_METADATA
-  return shared(metadataMaps, JSON.stringify(entries), () => Object.freeze(Object.fromEntries(entries.map(([k, v]) => [intern(k), intern(v)]))))
+  if (lastMetadata !== undefined && sameEntries(entries, lastMetadata.flat)) return lastMetadata.value
+  const flat = entries.flat()
+  const value = shared(metadataMaps, keyOf(flat), () => Object.freeze(Object.fromEntries(entries.map(([k, v]) => [intern(k), intern(v)]))))
+  lastMetadata = { flat, value }
+  return value
 }
+
+// the last list and map handed out: the next record very often has the same
+let lastTags: readonly string[] | undefined
+let lastMetadata: { flat: readonly string[], value: Readonly<Record<string, string>> } | undefined
+
+function sameStrings (a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
+  return true
+}
+
+function sameEntries (entries: ReadonlyArray<readonly [string, string]>, flat: readonly string[]): boolean {
+  if (entries.length * 2 !== flat.length) return false
+  for (let i = 0; i < entries.length; i++) if (entries[i][0] !== flat[2 * i] || entries[i][1] !== flat[2 * i + 1]) return false
+  return true
+}
+
+// Each string ended by a character none of them holds: far cheaper than JSON.stringify
+// (a peer's snapshot interns 100,000 records at once). Strings that hold it get JSON,
+// which never holds it raw, so the two kinds of key cannot meet.
+function keyOf (parts: readonly string[]): string {
+  for (const p of parts) if (p.includes(SEP)) return JSON.stringify(parts)
+  return parts.join(SEP) + SEP
+}
+
+const SEP = '\u0000'
 
 function shared<T> (kept: Map<string, T>, key: string, make: () => T): T {
   const hit = kept.get(key)

@@ -38,8 +38,9 @@ try {
     const held = fill.registered
     console.log(`registered ${fmtInt(held)} instances over 5 nodes in ${fill.seconds.toFixed(1)} s (${fill.retried} retried calls); digests agreed ${fill.convergeMs.toFixed(0)} ms after the last answer`)
     await pool.close()
-    // a quiet cluster: the five agree, nothing is in flight
-    await sleep(2000)
+    // a settled cluster: the five agree, nothing is in flight, and the collections that
+    // follow a burst (node/memory-reclaimer.ts, 3-5 s after the last write) are done
+    await sleep(8000)
     const ref = await statuses(clusterClients)
     if (!ref.every(s => s.digest === ref[0].digest && s.instances === held)) throw new Error('the five nodes do not agree before the join')
     const digest = ref[0].digest

@@ -28,8 +28,13 @@ describe('intern', () => {
     expect(internMetadata({ team: 'pay', build: '1' })).toBe(m)
     expect(internMetadata({ team: 'pay', build: '2' })).toEqual({ team: 'pay', build: '2' })
     expect(Object.isFrozen(m)).toBe(true)
-    // a key that looks like a JSON join of two others stays apart
+    // contents whose keys could meet if the pool's keys were built carelessly stay apart
     expect(internMetadata({ 'a","b': 'c' })).not.toBe(internMetadata({ a: 'b', c: '' }))
+    expect(internTags(['a\u0000b'])).toEqual(['a\u0000b'])
+    expect(internTags(['a', 'b'])).not.toBe(internTags(['a\u0000b']))
+    expect(internTags(['["a\\u0000"]'])).not.toBe(internTags(['a\u0000']))
+    expect(internTags(['a', 'b'])).not.toBe(internTags(['a\u0000b\u0000']))
+    expect(internMetadata({ a: 'b\u0000c', d: 'e' })).toEqual({ a: 'b\u0000c', d: 'e' })
   })
 
   it('gives back every distinct list and map whole, also past the number it keeps', () => {
