@@ -1,4 +1,5 @@
 import { getHeapStatistics, setFlagsFromString } from 'node:v8'
+import { performance as hooks } from 'node:perf_hooks'
 import { runInNewContext } from 'node:vm'
 
 /** Options of the reclaimer. */
@@ -11,18 +12,22 @@ export interface ReclaimerInit {
   readonly minGrowthBytes: number
   /** ...and by at least this fraction of what was left after it */
   readonly minGrowthRatio: number
+  /** a check that finds the event loop busier than this (0-1) since the last one counts as activity */
+  readonly maxUtilization: number
 }
 
 /** What the reclaimer reads and does; the defaults are V8's. */
 export interface ReclaimerComponents {
   /** any number that changes while the node is busy (the registry's version) */
   readonly activity: () => number
+  /** the event loop's utilization (0-1) since the previous call; reads, heartbeats and checks show here */
+  readonly utilization?: () => number
   readonly heapUsed?: () => number
   readonly collect?: () => void
   readonly now?: () => number
 }
 
-export const DEFAULT_RECLAIMER: ReclaimerInit = { checkMs: 1000, quietMs: 3000, minGrowthBytes: 32 * 1024 * 1024, minGrowthRatio: 0.5 }
+export const DEFAULT_RECLAIMER: ReclaimerInit = { checkMs: 1000, quietMs: 3000, minGrowthBytes: 32 * 1024 * 1024, minGrowthRatio: 0.5, maxUtilization: 0.1 }
 
 /**
  * Gives memory back once a burst of writes is over. V8 collects when
@@ -33,7 +38,10 @@ export const DEFAULT_RECLAIMER: ReclaimerInit = { checkMs: 1000, quietMs: 3000, 
  * of about 120 MB of live objects. Once the node has been quiet for
  * `quietMs` and the heap holds much more than after the last collection, one
  * full collection runs, and V8 unmaps the pages it freed. A busy node is
- * left to V8: a forced collection there would only add pauses.
+ * left to V8: a forced collection there would only add pauses. Busy means
+ * a change of the registry or an event loop used more than
+ * `maxUtilization` since the last check (Discover, Watch, heartbeats and
+ * checks change no registry version, but they do use the loop).
  */
 export class MemoryReclaimer {
   /** collections run so far */
@@ -43,11 +51,13 @@ export class MemoryReclaimer {
   private quietSince: number
   private baseline: number
   private followUp = false
+  private readonly utilization: () => number
   private readonly heapUsed: () => number
   private readonly collect: () => void
   private readonly now: () => number
 
   constructor (private readonly components: ReclaimerComponents, private readonly init: ReclaimerInit = DEFAULT_RECLAIMER) {
+    this.utilization = components.utilization ?? loopUtilization()
     this.heapUsed = components.heapUsed ?? (() => getHeapStatistics().used_heap_size)
     this.collect = components.collect ?? fullCollection()
     this.now = components.now ?? (() => performance.now())
@@ -70,9 +80,12 @@ export class MemoryReclaimer {
   check (): boolean {
     const activity = this.components.activity()
     const now = this.now()
-    if (activity !== this.lastActivity) {
+    const busy = this.utilization() > this.init.maxUtilization
+    if (activity !== this.lastActivity || busy) {
       this.lastActivity = activity
       this.quietSince = now
+      // a follow-up belongs to the quiet spell it came from; a new one starts with the growth check
+      this.followUp = false
       return false
     }
     if (now - this.quietSince < this.init.quietMs) return false
@@ -93,9 +106,21 @@ export class MemoryReclaimer {
 
   private run (): boolean {
     this.collect()
+    // the collection's own pause is not the node being busy: the next check must not drop the follow-up for it
+    this.utilization()
     this.collections++
     this.baseline = this.heapUsed()
     return true
+  }
+}
+
+// The event loop's utilization between calls (perf_hooks' ELU: time not spent waiting for I/O).
+function loopUtilization (): () => number {
+  let last = hooks.eventLoopUtilization()
+  return () => {
+    const since = hooks.eventLoopUtilization(last)
+    last = hooks.eventLoopUtilization()
+    return since.utilization
   }
 }
 

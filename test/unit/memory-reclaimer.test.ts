@@ -2,14 +2,15 @@ import { describe, expect, it } from 'vitest'
 import { fullCollection, MemoryReclaimer } from '../../node/memory-reclaimer.js'
 
 const MB = 1024 * 1024
-const INIT = { checkMs: 1000, quietMs: 3000, minGrowthBytes: 32 * MB, minGrowthRatio: 0.5 }
+const INIT = { checkMs: 1000, quietMs: 3000, minGrowthBytes: 32 * MB, minGrowthRatio: 0.5, maxUtilization: 0.1 }
 
 // A node whose activity, heap and clock the test sets; collect() drops the heap to `live`.
-function fakeNode (): { reclaimer: MemoryReclaimer, set: (s: Partial<{ activity: number, used: number, live: number, now: number }>) => void, collected: () => number } {
-  const s = { activity: 0, used: 100 * MB, live: 100 * MB, now: 0 }
+function fakeNode (): { reclaimer: MemoryReclaimer, set: (s: Partial<{ activity: number, utilization: number, used: number, live: number, now: number }>) => void, collected: () => number } {
+  const s = { activity: 0, utilization: 0, used: 100 * MB, live: 100 * MB, now: 0 }
   let collected = 0
   const reclaimer = new MemoryReclaimer({
     activity: () => s.activity,
+    utilization: () => s.utilization,
     heapUsed: () => s.used,
     collect: () => { collected++; s.used = s.live },
     now: () => s.now
@@ -43,6 +44,23 @@ describe('MemoryReclaimer', () => {
     expect(n.collected()).toBe(0)
   })
 
+  it('counts a busy event loop as activity (reads change no registry version), and drops a pending follow-up', () => {
+    const n = fakeNode()
+    n.set({ used: 300 * MB, live: 120 * MB, utilization: 0.6 })
+    for (let t = 1; t <= 10; t++) {
+      n.set({ now: t * 1000 })
+      expect(n.reclaimer.check()).toBe(false)
+    }
+    n.set({ utilization: 0.02, now: 14_000 })
+    expect(n.reclaimer.check()).toBe(true)
+    // busy again before the follow-up: it is dropped
+    n.set({ utilization: 0.5, now: 15_000 })
+    expect(n.reclaimer.check()).toBe(false)
+    n.set({ utilization: 0, now: 19_000 })
+    expect(n.reclaimer.check()).toBe(false) // the heap is at what is live: nothing to do
+    expect(n.collected()).toBe(1)
+  })
+
   it('does not collect for growth under both bounds', () => {
     const n = fakeNode()
     // +40 MB is over 32 MB but under half of the 100 MB left after the last collection
@@ -58,6 +76,22 @@ describe('MemoryReclaimer', () => {
     expect(n.reclaimer.check()).toBe(false)
     n.set({ used: 75 * MB, now: 11_000 }) // +35 MB over 40: over both bounds
     expect(n.reclaimer.check()).toBe(true)
+  })
+
+  it('reads the real event loop: a spell of synchronous work counts as activity', async () => {
+    let used = 100 * MB
+    let now = 0
+    let collected = 0
+    const r = new MemoryReclaimer({ activity: () => 0, heapUsed: () => used, collect: () => { collected++; used = 100 * MB }, now: () => now }, INIT)
+    used = 400 * MB
+    const spin = Date.now()
+    while (Date.now() - spin < 200) { /* the loop busy for 200 ms */ }
+    now = 10_000
+    expect(r.check()).toBe(false)
+    await new Promise(resolve => setTimeout(resolve, 300))
+    now = 20_000
+    expect(r.check()).toBe(true)
+    expect(collected).toBe(1)
   })
 
   it("runs V8's full collection without --expose-gc", async () => {
