@@ -3,6 +3,7 @@ import { TopicValidatorResult } from '@libp2p/interface'
 import type { Message, PeerId } from '@libp2p/interface'
 import type { Logger } from 'pino'
 import { ProtocolError } from '../errors.js'
+import { snapshotEntry } from '../registry/owner-state.js'
 import type { OwnerDelta, OwnerSnapshot } from '../registry/owner-state.js'
 import type { Registry } from '../registry/registry.js'
 import type { Op } from '../registry/types.js'
@@ -187,7 +188,7 @@ export class Replicator {
       if (t != null && compareStamps(t, o.head) >= 0) continue
       const delta = t != null && t.epoch === o.epoch ? o.deltaSince(t) : null
       if (delta != null && t != null) {
-        deltas.push({ owner: o.owner, epoch: o.epoch, since: t.seq, head: o.seq, entries: delta.map(e => ({ key: e.key, stamp: { epoch: e.epoch, seq: e.seq }, record: e.record })) })
+        deltas.push({ owner: o.owner, epoch: o.epoch, since: t.seq, head: o.seq, entries: delta.map(snapshotEntry) })
       } else {
         snapshots.push(o.snapshot())
       }

@@ -8,7 +8,7 @@ import type { HealthStatus, InstanceRecord, Op } from './types.js'
 import type { CheckSpec } from '../health/check-spec.js'
 import { loadWorthGossiping } from './load-report.js'
 import { intern, internMetadata, internTags } from './intern.js'
-import { makeRecord } from './record.js'
+import { makeRecord, withOptional } from './record.js'
 
 /** The owner's view of health checking (node/health/manager.ts). */
 export interface OwnerHealth {
@@ -80,8 +80,8 @@ export class LocalOwner {
     const instanceId = input.instanceId !== '' ? input.instanceId : randomUUID()
     const key = recordKey(input.service, instanceId)
     const prev = this.own(key)
-    // the record's literal in makeRecord (record.ts): a spread would give each record a hidden class of its own
-    const draft = makeRecord({
+    // the fields in makeRecord's order (record.ts): a spread would give each record a hidden class of its own
+    const draft = withOptional({
       // strings many records repeat, shared (intern.ts)
       service: intern(input.service),
       instanceId,
@@ -98,10 +98,8 @@ export class LocalOwner {
       // every Register is a new registration: it wins over copies held by other owners
       registeredAtMs: now,
       updatedAtMs: nextUpdate(prev, now),
-      ttlMs,
-      load: prev?.load,
-      check: check ?? undefined
-    })
+      ttlMs
+    }, prev?.load, check ?? undefined, undefined)
     // without health checking, a drained instance stays drained across re-registration
     const record = makeRecord(draft, { status: this.components.health?.track(key, draft) ?? (prev?.status === 'MAINTENANCE' ? 'MAINTENANCE' : 'PASSING') })
     this.write(key, record)

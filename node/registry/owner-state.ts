@@ -12,6 +12,11 @@ export interface Entry extends Stamp {
   readonly deletedAtMs: number
 }
 
+/** An entry as it travels: its stamp as an object again. */
+export function snapshotEntry (e: Entry): SnapshotEntry {
+  return { key: e.key, stamp: { epoch: e.epoch, seq: e.seq }, record: e.record }
+}
+
 /** A change of one key in an owner's sub-map. */
 export interface KeyChange {
   readonly key: string
@@ -191,7 +196,7 @@ export class OwnerState {
   /** The owner's whole current sub-map. */
   snapshot (): OwnerSnapshot {
     const entries: SnapshotEntry[] = []
-    for (const e of this.entries.values()) entries.push({ key: e.key, stamp: { epoch: e.epoch, seq: e.seq }, record: e.record })
+    for (const e of this.entries.values()) entries.push(snapshotEntry(e))
     return { owner: this.owner, epoch: this.epoch, seq: this.seq, floor: this.floor, entries }
   }
 
