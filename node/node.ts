@@ -137,7 +137,7 @@ export class GrapevineNode {
     this.gossipAddress = `${advertised(init.gossipHost)}:${boundPort(host)}`
     const now = Date.now
     const registry = this.parts.registry = new Registry({ now })
-    const persister = this.parts.persister = new Persister(dir, () => owner.persistable(), logger, config.persistDebounceMs)
+    const persister = this.parts.persister = new Persister(dir.records, { entry: key => owner.persisted(key), all: () => owner.persistable() }, logger, config.persistDebounceMs)
     const replicator: Replicator = this.parts.replicator = new Replicator({ host, registry, logger: logger.child({ c: 'replicator' }), peers: () => membership.livePeers(), members: () => membership.table.all().filter(m => m.state === 'ALIVE' || m.state === 'SUSPECT').length, faults: this.faults }, {
       nodeId: this.id, epoch: incarnation, cluster: init.cluster, batchMs: config.gossipBatchMs, batchMaxOps: config.gossipBatchMaxOps, antiEntropyIntervalMs: config.antiEntropyIntervalMs
     })
@@ -147,7 +147,7 @@ export class GrapevineNode {
       setStatus: (key, status) => { owner.setStatus(key, status) },
       deregister: key => { owner.deregister(key.slice(0, key.indexOf('/')), key.slice(key.indexOf('/') + 1)) }
     }, { maxConcurrent: config.maxConcurrentChecks })
-    const owner = this.parts.owner = new LocalOwner({ registry, logger, now, publish: op => { replicator.publish(op) }, changed: () => { persister.schedule() }, renewed: () => { persister.scheduleLazy(2000) }, health },
+    const owner = this.parts.owner = new LocalOwner({ registry, logger, now, publish: op => { replicator.publish(op) }, changed: key => { persister.schedule(key) }, renewed: key => { persister.scheduleLazy(key, 2000) }, health },
       { nodeId: this.id, epoch: incarnation, sweepIntervalMs: Math.min(250, config.probeIntervalMs) })
     const pickers = new PickerCache(createStrategyOptions({ panicThreshold: config.panicThreshold, localityThreshold: config.localityThreshold, loadOf: r => r.load ?? 0 }))
     const healthService = this.parts.health = new HealthService()
@@ -157,7 +157,7 @@ export class GrapevineNode {
       health: healthService.handlers()
     })
     // persisted records are back before the first call is served: a Heartbeat right after a restart must find them
-    owner.restore(await dir.records())
+    owner.restore(await dir.records.load())
     this.grpcAddress = `${advertised(init.grpcHost)}:${await bind(server, init.grpcHost, init.grpcPort)}`
     const piggyback = {
       local: () => ({ vh: registry.vectorHash() }),

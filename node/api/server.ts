@@ -19,7 +19,9 @@ export function createGrpcServer (h: ServerHandlers): grpc.Server {
     // a slow client must not hold a node's memory: cap what one message may be
     'grpc.max_receive_message_length': 4 * 1024 * 1024,
     'grpc.keepalive_time_ms': 30_000,
-    'grpc.keepalive_permit_without_calls': 1
+    'grpc.keepalive_permit_without_calls': 1,
+    // nothing here serves channelz; its per-call bookkeeping was about 1% of an owner's CPU under load
+    'grpc.enable_channelz': 0
   })
   server.addService(withPassThrough(g.grapevine.v1.Registry.service, ['Discover', 'Pick', 'Watch']), h.registry)
   server.addService(g.grapevine.v1.Cluster.service, h.cluster)

@@ -26,9 +26,9 @@ export interface LocalOwnerComponents {
   /** hands each new op to gossip (batched there) */
   readonly publish: (op: Op) => void
   /** called after every change of an owned record, so it is persisted */
-  readonly changed: () => void
+  readonly changed: (key: string) => void
   /** called after a heartbeat moved a deadline: persisted lazily (a stale deadline only shortens a restart's grace) */
-  readonly renewed?: () => void
+  readonly renewed?: (key: string) => void
   /** health checking; absent: every record stays PASSING until it expires */
   readonly health?: OwnerHealth
 }
@@ -147,7 +147,7 @@ export class LocalOwner {
     const rec = this.own(key)
     if (rec == null) throw new NotFoundError(`${key} is not registered with this node`)
     this.deadlines.set(key, this.components.now() + rec.ttlMs)
-    this.components.renewed?.()
+    this.components.renewed?.(key)
     return rec.ttlMs
   }
 
@@ -192,6 +192,12 @@ export class LocalOwner {
     return this.records().map(record => ({ record, expiresAtMs: this.deadlines.get(recordKey(record.service, record.instanceId)) ?? 0 }))
   }
 
+  /** One owned record with its deadline, or null when this node does not own `key`. */
+  persisted (key: string): { record: InstanceRecord, expiresAtMs: number } | null {
+    const record = this.own(key)
+    return record == null ? null : { record, expiresAtMs: this.deadlines.get(key) ?? 0 }
+  }
+
   /** Expires every owned record past its deadline; returns how many. */
   expire (): number {
     const now = this.components.now()
@@ -221,7 +227,7 @@ export class LocalOwner {
     const op: Op = { seq: self.seq + 1, key, record }
     this.components.registry.applyLocal(this.init.nodeId, op)
     this.components.publish(op)
-    this.components.changed()
+    this.components.changed(key)
   }
 
   private schedule (): void {

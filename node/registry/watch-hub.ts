@@ -64,12 +64,11 @@ const RESET_KEY = '\u0000reset'
 export class WatchHub {
   private readonly watchers = new Set<Watcher>()
   private tokenCache: { version: number, token: Uint8Array } | undefined
-  /** the token after the last batch dispatched: the "before" of the next one */
-  private lastToken: Uint8Array
+  /** the token after the last batch dispatched: the "before" of the next one; unset while nobody watches */
+  private lastToken: Uint8Array | undefined
   private readonly unsubscribe: () => void
 
   constructor (private readonly components: WatchHubComponents, private readonly init: WatchHubInit) {
-    this.lastToken = this.token()
     this.unsubscribe = components.registry.subscribe(changes => { this.dispatch(changes) })
   }
 
@@ -91,6 +90,8 @@ export class WatchHub {
    */
   open (filter: WatchFilter, resume: VectorEntry[] | null, sink: WatchSink): WatchHandle {
     const w = new Watcher(filter, sink, this.init.queueMax, () => { this.drop(w) })
+    // between batches: the current state is the "before" of the next one
+    this.lastToken ??= this.token()
     this.watchers.add(w)
     if (resume == null) {
       this.sendSnapshot(w)
@@ -112,10 +113,14 @@ export class WatchHub {
   // carry the state before the batch, so a stream cut mid-batch resumes with the
   // whole batch again (UPSERTs and DELETEs are idempotent) rather than without its tail.
   private dispatch (changes: readonly ViewChange[]): void {
-    const before = this.lastToken
+    // encoding the vector cost an unwatched owner several % of its CPU under a Register load
+    if (this.watchers.size === 0) {
+      this.lastToken = undefined
+      return
+    }
     const after = this.token()
+    const before = this.lastToken ?? after
     this.lastToken = after
-    if (this.watchers.size === 0) return
     for (const w of this.watchers) {
       if (!w.live) continue
       let last = -1

@@ -225,6 +225,9 @@ describe('a five-node cluster of real processes', () => {
     const { service, beaten, unbeaten, ttlSeconds } = killed
     const all = [...beaten, unbeaten]
     for (const id of all) await register(2, service, id, { ttlSeconds })
+    // registered and deregistered before the crash: the restart below must not bring it back from the disk
+    await register(2, service, 'k-gone', { ttlSeconds: 600 })
+    expect(await unary(registryOf(2), 'Deregister', { service, instance_id: 'k-gone' })).toMatchObject({ existed: true })
     // the owner's TTL is short: its client heartbeats until the crash
     const beats = new Heartbeater(2, service, all)
     const others = othersThan(2)
@@ -269,7 +272,7 @@ describe('a five-node cluster of real processes', () => {
     alive.add(2)
     expect(nodeId(2)).toBe(n2) // same key from the data dir
 
-    // the records persisted before the crash, their TTL not yet run out, were re-announced; their clients heartbeat the restarted owner
+    // the records persisted before the crash, their TTL not yet run out, were re-announced (not k-gone, deregistered); their clients heartbeat the restarted owner
     expect(ids(await discover(2, service, true))).toEqual([...beaten, unbeaten].sort())
     for (const id of beaten) expect(await heartbeat(2, service, id)).toBeGreaterThan(0)
     const beats = new Heartbeater(2, service, beaten)

@@ -38,7 +38,9 @@ describe('LocalOwner', () => {
     expect(r).toMatchObject({ ...input(), status: 'PASSING', ownerNode: 'N', registeredAtMs: 1000, updatedAtMs: 1000, ttlMs: 5000 })
     expect(reg.get('pay', 'pay/p1')).toBe(r)
     expect(published).toEqual([{ seq: 1, key: 'pay/p1', record: r }])
-    expect(changed).toHaveBeenCalledTimes(1)
+    expect(changed.mock.calls).toEqual([['pay/p1']])
+    expect(owner.persisted('pay/p1')).toEqual({ record: r, expiresAtMs: 1000 + 5000 })
+    expect(owner.persisted('pay/none')).toBeNull()
     expect(reg.vector()).toEqual([{ owner: 'N', epoch: 7, seq: 1, liveness: 'alive' }])
     expect(owner.records()).toEqual([r])
   })
@@ -165,5 +167,6 @@ describe('LocalOwner', () => {
     clock.t += 600
     owner.heartbeat('pay', 'h1')
     expect(owner.persistable()[0].expiresAtMs).toBe(clock.t + 1000)
+    expect(owner.persisted('pay/h1')?.expiresAtMs).toBe(clock.t + 1000)
   })
 })

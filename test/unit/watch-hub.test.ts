@@ -306,6 +306,21 @@ describe('WatchHub resume tokens inside a batch (chaos run bug A)', () => {
     expect(resumed.events.map(show)).toEqual(['UPSERT pay/p1', 'UPSERT pay/p2', 'UPSERT cart/c1', 'SYNCED'])
   })
 
+  it('a watch opened after changes nobody watched: the first batch\'s earlier events carry the state at its opening', () => {
+    const { reg, hub } = setup()
+    // with no watcher, batches encode no token
+    reg.applyBatch(batch('A', 1, put(1, rec('pay', 'p0'))))
+    const sink = testSink()
+    hub.open(ALL, null, sink)
+    const synced = sink.events.find(e => e.type === 'SYNCED')!
+    reg.applyBatch(batch('A', 1, put(2, rec('pay', 'p1')), put(3, rec('pay', 'p2'))))
+    const live = sink.events.slice(sink.events.indexOf(synced) + 1)
+    expect(live.map(show)).toEqual(['UPSERT pay/p1', 'UPSERT pay/p2'])
+    expect(decodeVector(live[0].token)).toEqual(decodeVector(synced.token))
+    expect(decodeVector(live[0].token)[0].seq).toBe(1)
+    expect(decodeVector(live[1].token)[0].seq).toBe(3)
+  })
+
   it('snapshot events carry the empty token: resumed mid-snapshot, the snapshot comes again', () => {
     const { reg, hub } = setup()
     seed(reg)
