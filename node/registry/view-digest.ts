@@ -32,31 +32,43 @@ const SEEDS = [0x9747b28c, 0x2c1b3c6d, 0x297a2d39, 0x6c078965]
 const C1 = 0xcc9e2d51
 const C2 = 0x1b873593
 
-/** XORs four MurmurHash3 (x86, 32-bit) lanes of `s`, one per seed, into `into`. */
+/** XORs four MurmurHash3 (x86, 32-bit) lanes of `s`, one per seed, into `into`; one pass over the string. */
 export function hash128 (s: string, into: Uint32Array): void {
-  for (let lane = 0; lane < 4; lane++) {
-    let h = SEEDS[lane]
-    let i = 0
-    // two UTF-16 units make one 32-bit block
-    for (; i + 1 < s.length; i += 2) {
-      h = mixBlock(h, s.charCodeAt(i) | (s.charCodeAt(i + 1) << 16))
-      h = Math.imul((h << 13) | (h >>> 19), 5) + 0xe6546b64
-    }
-    if (i < s.length) h ^= mixBlock(0, s.charCodeAt(i))
-    // the length in bytes: each lane is the standard MurmurHash3 of the UTF-16LE encoding
-    h ^= s.length * 2
-    h ^= h >>> 16
-    h = Math.imul(h, 0x85ebca6b)
-    h ^= h >>> 13
-    h = Math.imul(h, 0xc2b2ae35)
-    h ^= h >>> 16
-    into[lane] ^= h
+  let h0 = SEEDS[0]
+  let h1 = SEEDS[1]
+  let h2 = SEEDS[2]
+  let h3 = SEEDS[3]
+  const n = s.length
+  let i = 0
+  // two UTF-16 units make one 32-bit block; the block's mix is the same in every lane
+  for (; i + 1 < n; i += 2) {
+    const k = mix(s.charCodeAt(i) | (s.charCodeAt(i + 1) << 16))
+    h0 ^= k; h0 = Math.imul((h0 << 13) | (h0 >>> 19), 5) + 0xe6546b64
+    h1 ^= k; h1 = Math.imul((h1 << 13) | (h1 >>> 19), 5) + 0xe6546b64
+    h2 ^= k; h2 = Math.imul((h2 << 13) | (h2 >>> 19), 5) + 0xe6546b64
+    h3 ^= k; h3 = Math.imul((h3 << 13) | (h3 >>> 19), 5) + 0xe6546b64
   }
+  if (i < n) {
+    const k = mix(s.charCodeAt(i))
+    h0 ^= k; h1 ^= k; h2 ^= k; h3 ^= k
+  }
+  // the length in bytes: each lane is the standard MurmurHash3 of the UTF-16LE encoding
+  into[0] ^= fmix(h0 ^ (n * 2))
+  into[1] ^= fmix(h1 ^ (n * 2))
+  into[2] ^= fmix(h2 ^ (n * 2))
+  into[3] ^= fmix(h3 ^ (n * 2))
 }
 
-function mixBlock (h: number, k: number): number {
+function mix (k: number): number {
   k = Math.imul(k, C1)
   k = (k << 15) | (k >>> 17)
-  k = Math.imul(k, C2)
-  return h ^ k
+  return Math.imul(k, C2)
+}
+
+function fmix (h: number): number {
+  h ^= h >>> 16
+  h = Math.imul(h, 0x85ebca6b)
+  h ^= h >>> 13
+  h = Math.imul(h, 0xc2b2ae35)
+  return h ^ (h >>> 16)
 }
