@@ -7,9 +7,9 @@ import { RecordStore, writeAtomic } from './record-store.js'
 /**
  * The node's folder: its key (so a restarted node is the same node), its
  * incarnation (which rises on every start) and the records it owns
- * (record-store.ts). Every write goes to a temporary file renamed over the
- * old one, so a crash in the middle leaves the previous version, never half
- * a file.
+ * (record-store.ts, a snapshot and a journal). The key and the incarnation
+ * go to a temporary file renamed over the old one, so a crash in the middle
+ * leaves the previous version, never half a file.
  */
 export class DataDir {
   /** The records it owns, on disk. */

@@ -37,6 +37,12 @@ export class NotReadyError extends Error {
   override readonly name = NotReadyError.NAME
 }
 
+/** The data dir could not be written: what was asked is not on disk. */
+export class StorageError extends Error {
+  static readonly NAME = 'StorageError'
+  override readonly name = StorageError.NAME
+}
+
 /** A configuration field is invalid; `field` names it. */
 export class InvalidConfigError extends Error {
   static readonly NAME = 'InvalidConfigError'

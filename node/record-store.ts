@@ -59,27 +59,33 @@ export class RecordStore {
   /** The records of the last run: the snapshot with the journal replayed over it. A damaged snapshot counts as none. */
   async load (): Promise<PersistedRecord[]> {
     const records = new Map<string, PersistedRecord>()
+    const journal = await readOrNull(this.journalFile)
+    const journalGen = journal == null ? 0 : headerGen(journal)
     const text = await readOrNull(this.snapshotFile)
+    let snapshotGen: number
     try {
-      this.gen = text == null ? 0 : readSnapshot(text, records)
+      snapshotGen = text == null ? 0 : readSnapshot(text, records)
     } catch {
       records.clear()
-      return []
+      snapshotGen = -1
     }
-    const journal = await readOrNull(this.journalFile)
-    if (journal != null) replay(journal, this.gen, records)
+    // the next generation must be above both files': a stale journal must never match a later snapshot
+    this.gen = Math.max(snapshotGen, journalGen)
+    if (snapshotGen < 0) return []
+    if (journal != null && journalGen > 0 && journalGen === snapshotGen) replay(journal, records)
     return [...records.values()]
   }
 
   /** Replaces both files with a snapshot of `records` and an empty journal. */
   async compact (records: readonly PersistedRecord[]): Promise<void> {
     const gen = this.gen + 1
-    const snapshot = encodeSnapshot(gen, records)
     this.journalReady = false
+    const snapshot = await encodeSnapshot(gen, records)
     await writeAtomic(this.snapshotFile, snapshot)
+    // from here the snapshot on disk is of `gen`: a failure below must not reuse the number
+    this.gen = gen
     const header = `${JSON.stringify({ gen })}\n`
     await writeAtomic(this.journalFile, header)
-    this.gen = gen
     this.snapshotBytes = Buffer.byteLength(snapshot)
     this.journalBytes = header.length
     this.journalReady = true
@@ -95,8 +101,17 @@ export class RecordStore {
   }
 }
 
-function encodeSnapshot (gen: number, records: readonly PersistedRecord[]): string {
-  const parts = records.map(e => `{"record":${JSON.stringify(e.record)},"expiresAtMs":${JSON.stringify(e.expiresAtMs)}}`)
+/** Records encoded between two yields of the event loop: a node owning 100,000 must not stall for the whole snapshot. */
+const ENCODE_CHUNK = 2000
+
+async function encodeSnapshot (gen: number, records: readonly PersistedRecord[]): Promise<string> {
+  const parts: string[] = []
+  for (let i = 0; i < records.length; i++) {
+    if (i > 0 && i % ENCODE_CHUNK === 0) await new Promise(resolve => setImmediate(resolve))
+    // records are immutable: the list taken at the start is one consistent state
+    const e = records[i]
+    parts.push(`{"record":${JSON.stringify(e.record)},"expiresAtMs":${JSON.stringify(e.expiresAtMs)}}`)
+  }
   return `{"gen":${gen},"records":[${parts.join(',')}]}`
 }
 
@@ -124,15 +139,20 @@ function readSnapshot (text: string, into: Map<string, PersistedRecord>): number
   return gen
 }
 
-// replays the journal of generation `gen` over the snapshot; a torn or damaged line ends the replay
-function replay (text: string, gen: number, into: Map<string, PersistedRecord>): void {
-  const lines = text.split('\n')
+// the generation in the journal's first line; 0 when it has none
+function headerGen (text: string): number {
   try {
-    const header = JSON.parse(lines[0]) as { gen?: unknown }
-    if (header?.gen !== gen) return
+    const end = text.indexOf('\n')
+    const gen = (JSON.parse(end < 0 ? text : text.slice(0, end)) as { gen?: unknown })?.gen
+    return typeof gen === 'number' && Number.isSafeInteger(gen) && gen > 0 ? gen : 0
   } catch {
-    return
+    return 0
   }
+}
+
+// replays the journal's lines after its header; a torn or damaged line ends the replay
+function replay (text: string, into: Map<string, PersistedRecord>): void {
+  const lines = text.split('\n')
   for (let i = 1; i < lines.length; i++) {
     if (lines[i] === '') continue
     try {

@@ -1,6 +1,6 @@
 import { status } from '@grpc/grpc-js'
 import type { ServiceError } from '@grpc/grpc-js'
-import { InvalidArgumentError, NoInstanceError, NotFoundError, NotReadyError, WatcherOverflowError } from '../errors.js'
+import { InvalidArgumentError, NoInstanceError, NotFoundError, NotReadyError, StorageError, WatcherOverflowError } from '../errors.js'
 
 /** The one table from domain errors to gRPC status codes (etcd's v3rpc/util.go). */
 const TABLE: ReadonlyArray<[new (...args: any[]) => Error, status]> = [
@@ -8,7 +8,8 @@ const TABLE: ReadonlyArray<[new (...args: any[]) => Error, status]> = [
   [NotFoundError, status.NOT_FOUND],
   [WatcherOverflowError, status.RESOURCE_EXHAUSTED],
   [NotReadyError, status.UNAVAILABLE],
-  [NoInstanceError, status.UNAVAILABLE]
+  [NoInstanceError, status.UNAVAILABLE],
+  [StorageError, status.UNAVAILABLE]
 ]
 
 /** The `{ code, details }` a handler replies with for an error. */

@@ -65,8 +65,8 @@ if (process.argv[2] === 'server') {
       const second = await open(port, STREAMS)
       await sleep(3000)
       const after = await medianRssKb(pid, 7, 200)
-      console.log(`bare ${kind} server holding idle streams: ${((after - mid) / STREAMS).toFixed(1)} KB RSS per stream added beside ${fmtInt(STREAMS)} ` +
-        `(the first ${fmtInt(STREAMS)}: ${((mid - before) / STREAMS).toFixed(1)} KB on average)`)
+      console.log(`bare ${kind} server holding idle streams: ${((after - before) / (2 * STREAMS)).toFixed(1)} KB RSS per stream over ${fmtInt(2 * STREAMS)} ` +
+        `(the first ${fmtInt(STREAMS)}: ${((mid - before) / STREAMS).toFixed(1)} KB on average, the next ${fmtInt(STREAMS)}: ${((after - mid) / STREAMS).toFixed(1)} KB)`)
       first.destroy()
       second.destroy()
     } finally {

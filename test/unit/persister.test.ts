@@ -2,6 +2,7 @@ import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { StorageError } from '../../node/errors.js'
 import { Persister } from '../../node/persister.js'
 import { RecordStore } from '../../node/record-store.js'
 import type { PersistedRecord } from '../../node/record-store.js'
@@ -53,22 +54,41 @@ describe('Persister', () => {
     await expect.poll(async () => await new RecordStore(dir).load(), { timeout: 2000 }).toEqual([...owned.values()])
   })
 
-  it('after a failed write, rewrites everything on the next one', async () => {
+  it('a flush waits for every change noted before it, also when a write was already under way', async () => {
+    const { owned, persister } = setup()
+    owned.set('web/a', { record: rec('web', 'a'), expiresAtMs: 1 })
+    persister.schedule('web/a')
+    const first = persister.flush()
+    // noted while the first write (a compaction) is in flight: two flushes wait for it
+    owned.set('web/b', { record: rec('web', 'b'), expiresAtMs: 2 })
+    persister.schedule('web/b')
+    const second = persister.flush()
+    owned.set('web/c', { record: rec('web', 'c'), expiresAtMs: 3 })
+    persister.schedule('web/c')
+    const third = persister.flush()
+    await second
+    // c may have gone with b's write or may follow; a and b are on disk
+    expect((await new RecordStore(dir).load()).map(e => e.record.instanceId)).toEqual(expect.arrayContaining(['a', 'b']))
+    await third
+    expect((await new RecordStore(dir).load()).map(e => e.record.instanceId)).toEqual(['a', 'b', 'c'])
+    await first
+  })
+
+  it('a failed write rejects the flush, keeps its keys, and is tried again by itself as a full rewrite', async () => {
     const { owned, persister, store, journal } = setup()
     owned.set('web/a', { record: rec('web', 'a'), expiresAtMs: 1 })
     persister.schedule('web/a')
     await persister.flush()
-    // the folder vanishes under it: the append fails and is logged, the node goes on
+    // the folder vanishes under it: the append fails, the node goes on, the caller hears of it
     await rm(dir, { recursive: true, force: true })
     owned.set('web/b', { record: rec('web', 'b'), expiresAtMs: 2 })
     persister.schedule('web/b')
-    await persister.flush()
+    await expect(persister.flush()).rejects.toBeInstanceOf(StorageError)
     expect(store.needsCompaction).toBe(true)
     await mkdir(dir)
-    owned.set('web/c', { record: rec('web', 'c'), expiresAtMs: 3 })
-    persister.schedule('web/c')
-    await persister.flush()
+    // nothing else changes: the retry (about 1 s later) writes everything
+    await expect.poll(async () => await new RecordStore(dir).load().catch(() => []), { timeout: 5000, interval: 100 }).toEqual([...owned.values()])
     expect(await journal()).toEqual([])
-    expect(await new RecordStore(dir).load()).toEqual([...owned.values()])
+    await persister.flush()
   })
 })
