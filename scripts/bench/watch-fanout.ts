@@ -156,7 +156,8 @@ await withStartedCluster(NODES, 8160, async cluster => {
     } finally {
       await extra.close()
     }
-    await sleep(1000)
+    // the node tears 1,000 streams down: the changes start once that is over
+    await sleep(SETTLE_S * 1000)
 
     // for reference: one more watch, in this process, on its own connection (no worker in between)
     const own = new Map<string, number>()
