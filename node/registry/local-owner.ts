@@ -189,7 +189,12 @@ export class LocalOwner {
 
   /** Owned records with their deadlines, for the data dir. */
   persistable (): Array<{ record: InstanceRecord, expiresAtMs: number }> {
-    return this.records().map(record => ({ record, expiresAtMs: this.deadlines.get(recordKey(record.service, record.instanceId)) ?? 0 }))
+    const out: Array<{ record: InstanceRecord, expiresAtMs: number }> = []
+    for (const key of this.components.registry.owner(this.init.nodeId).entries.keys()) {
+      const e = this.persisted(key)
+      if (e != null) out.push(e)
+    }
+    return out
   }
 
   /** One owned record with its deadline, or null when this node does not own `key`. */

@@ -138,10 +138,10 @@ await withStartedCluster(NODES, 8160, async cluster => {
     const averageKb = (after - before) / STREAMS
     console.log(`${node.name} RSS ${fmtMb(before)} before, ${fmtMb(after)} with ${STREAMS} idle watches: ${(averageKb * 1024).toFixed(0)} bytes per stream on average`)
 
-    // memory per stream: what STREAMS more idle streams add to the node's RSS. The first
-    // STREAMS also paid for one-time growth (V8's young generation, HTTP/2 and gRPC buffers
-    // sized once), which their average above includes. Measured before the changes, so that
-    // neither sample carries their garbage; these streams are closed before the changes
+    // memory per stream: STREAMS more idle streams, then the RSS over the baseline without
+    // any, per stream. Both averages carry one-time growth (V8's young generation, HTTP/2 and
+    // gRPC buffers sized once). Measured before the changes, so that no sample carries their
+    // garbage; these extra streams are closed before the changes
     const extra = await WatchWorkers.start(WORKERS)
     let perStreamKb: number
     try {
