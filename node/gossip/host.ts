@@ -13,6 +13,7 @@ import type { Multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p } from 'libp2p'
 import { isIP } from 'node:net'
 import { cacheEd25519KeyObjects } from './ed25519-cache.js'
+import { fastMsgId, msgIdString } from './message-ids.js'
 import { coalescingMuxer } from './write-coalescing.js'
 import { halveWindowUpdates } from './yamux-window.js'
 
@@ -74,15 +75,11 @@ export async function createHost (init: HostInit): Promise<Host> {
         Dhi: d * 2,
         heartbeatInterval: 700,
         maxInboundDataLength: 8 * 1024 * 1024,
-        fastMsgIdFn: fastMsgId
+        fastMsgIdFn: fastMsgId,
+        msgIdToStrFn: msgIdString
       }) as (components: GossipSubComponents) => GossipSub
     }
   })
-}
-
-// (from, seqno) identifies a signed message; computing it needs no hashing or signature check
-function fastMsgId (msg: { from?: Uint8Array, seqno?: Uint8Array }): string {
-  return Buffer.from(msg.from ?? []).toString('base64') + ':' + Buffer.from(msg.seqno ?? []).toString('hex')
 }
 
 /** A multiaddr for host:port (IPv4, IPv6 or a DNS name), optionally with the peer id. */

@@ -208,24 +208,28 @@ export class Replicator {
 
   /** Applies a batch, then tells gossipsub whether to relay it (asyncValidation; see relay-policy.ts). */
   private receive ({ msg, msgId, propagationSource }: GossipsubMessage): void {
-    const verdict = relayVerdict({ verdict: this.apply(msg), direct: msg.type === 'signed' && propagationSource.equals(msg.from), members: this.components.members() })
+    const direct = msg.type === 'signed' && propagationSource.equals(msg.from)
+    // the connection's peer id keeps its string; msg.from is a new PeerId per message, whose
+    // string is a base58 encoding in JS (3% of a receiver's allocations)
+    const author = direct ? propagationSource.toString() : msg.type === 'signed' ? msg.from.toString() : ''
+    const verdict = relayVerdict({ verdict: this.apply(msg, author), direct, members: this.components.members() })
     this.components.host.services.pubsub.reportMessageValidationResult(msgId, propagationSource.toString(), verdict)
   }
 
-  private apply (msg: Message): TopicValidatorResult {
+  private apply (msg: Message, author: string): TopicValidatorResult {
     if (msg.topic !== this.topic || msg.type !== 'signed') return TopicValidatorResult.Ignore
-    if (this.components.faults?.blocks(msg.from.toString()) === true) return TopicValidatorResult.Ignore
+    if (this.components.faults?.blocks(author) === true) return TopicValidatorResult.Ignore
     const { registry, logger } = this.components
     try {
       const batch = decodeBatch(msg.data)
       // only the owner writes its records: a batch must come signed by its owner
-      if (batch.owner !== msg.from.toString()) throw new ProtocolError('batch.owner: not the signer')
+      if (batch.owner !== author) throw new ProtocolError('batch.owner: not the signer')
       if (batch.owner === this.init.nodeId) return TopicValidatorResult.Ignore
       const result = registry.applyBatch(batch)
       if (result.kind === 'gap') void this.syncWith(msg.from)
       return TopicValidatorResult.Accept
     } catch (err) {
-      logger.warn({ err, peer: msg.from.toString() }, 'dropped a bad gossip batch')
+      logger.warn({ err, peer: author }, 'dropped a bad gossip batch')
       return TopicValidatorResult.Reject
     }
   }
