@@ -26,6 +26,7 @@ const BENCHES: readonly Bench[] = [
   { name: 'propagation', file: 'propagation.js', quick: { BENCH_SECONDS: '5' } },
   { name: 'discover', file: 'discover.js', quick: { BENCH_SECONDS: '3' } },
   { name: 'grpc-baseline', file: 'grpc-baseline.js' },
+  { name: 'round-trip-floor', file: 'round-trip-floor.js', quick: { BENCH_ROUNDS: '100' } },
   { name: 'pick-inprocess', file: 'pick-inprocess.js', quick: { BENCH_SECONDS: '0.3' } },
   { name: 'pick', file: 'pick.js', quick: { BENCH_SECONDS: '3' } },
   { name: 'register', file: 'register-throughput.js', quick: { BENCH_SECONDS: '3', BENCH_BURST: '2000', BENCH_WARMUP: '500' } },
