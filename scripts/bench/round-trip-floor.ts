@@ -37,11 +37,17 @@ if (process.argv[2] === 'server') {
   const g = loadProtos().grpcObject as any
   const server = new grpc.Server()
   server.addService(g.grapevine.v1.Registry.service, { Discover: (_call: unknown, cb: grpc.sendUnaryData<unknown>) => { cb(null, { instances: [] }) } })
-  server.bindAsync(`127.0.0.1:${GRPC_PORT}`, grpc.ServerCredentials.createInsecure(), () => { process.send?.('ready') })
+  server.bindAsync(`127.0.0.1:${GRPC_PORT}`, grpc.ServerCredentials.createInsecure(), err => {
+    if (err != null) throw err
+    process.send?.('ready')
+  })
 } else {
   const child = fork(fileURLToPath(import.meta.url), ['server'])
   try {
-    await new Promise(resolve => child.once('message', resolve))
+    await new Promise((resolve, reject) => {
+      child.once('message', resolve)
+      child.once('exit', code => { reject(new Error(`the server process exited with ${code} before it was ready`)) })
+    })
     await measure('TCP echo, 1 byte', tcpRoundTrip())
     await measure('node:http2 request, empty gRPC answer', h2RoundTrip())
     await measure('grpc-js unary, empty Discover answer', grpcRoundTrip())
@@ -62,7 +68,8 @@ async function measure (name: string, roundTrip: () => Promise<void>): Promise<v
     await sleep(GAP_MS)
   }
   lat.sort((a, b) => a - b)
-  console.log(`round trip between two idle processes, ${name}, one every ${GAP_MS} ms: p50 ${percentile(lat, 50).toFixed(2)} ms, p99 ${percentile(lat, 99).toFixed(2)} ms`)
+  // a row of bench:all's table, with no target
+  console.log(`| round trip between two idle processes, ${name}, one every ${GAP_MS} ms | p50 ${percentile(lat, 50).toFixed(2)} ms, p99 ${percentile(lat, 99).toFixed(2)} ms | for reference | |`)
 }
 
 function tcpRoundTrip (): () => Promise<void> {
