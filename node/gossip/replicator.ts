@@ -209,15 +209,15 @@ export class Replicator {
   /** Applies a batch, then tells gossipsub whether to relay it (asyncValidation; see relay-policy.ts). */
   private receive ({ msg, msgId, propagationSource }: GossipsubMessage): void {
     const direct = msg.type === 'signed' && propagationSource.equals(msg.from)
-    // the connection's peer id keeps its string; msg.from is a new PeerId per message, whose
-    // string is a base58 encoding in JS (3% of a receiver's allocations)
-    const author = direct ? propagationSource.toString() : msg.type === 'signed' ? msg.from.toString() : ''
-    const verdict = relayVerdict({ verdict: this.apply(msg, author), direct, members: this.components.members() })
+    const verdict = relayVerdict({ verdict: this.apply(msg, direct ? propagationSource : undefined), direct, members: this.components.members() })
     this.components.host.services.pubsub.reportMessageValidationResult(msgId, propagationSource.toString(), verdict)
   }
 
-  private apply (msg: Message, author: string): TopicValidatorResult {
+  // `sender`: the connection's peer id when it is the author. It keeps its string; msg.from is a
+  // new PeerId per message, whose string is a base58 encoding in JS (3% of a receiver's allocations)
+  private apply (msg: Message, sender?: PeerId): TopicValidatorResult {
     if (msg.topic !== this.topic || msg.type !== 'signed') return TopicValidatorResult.Ignore
+    const author = (sender ?? msg.from).toString()
     if (this.components.faults?.blocks(author) === true) return TopicValidatorResult.Ignore
     const { registry, logger } = this.components
     try {

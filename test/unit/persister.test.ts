@@ -14,10 +14,10 @@ describe('Persister', () => {
   afterEach(async () => { await rm(dir, { recursive: true, force: true }) })
 
   // the owner's records, as LocalOwner.persisted/persistable would give them
-  function setup (): { owned: Map<string, PersistedRecord>, persister: Persister, store: RecordStore, journal: () => Promise<string[]> } {
+  function setup (debounceMs = 60_000): { owned: Map<string, PersistedRecord>, persister: Persister, store: RecordStore, journal: () => Promise<string[]> } {
     const owned = new Map<string, PersistedRecord>()
     const store = new RecordStore(dir)
-    const persister = new Persister(store, { entry: k => owned.get(k) ?? null, all: () => [...owned.values()] }, silentLogger, 60_000)
+    const persister = new Persister(store, { entry: k => owned.get(k) ?? null, all: () => [...owned.values()] }, silentLogger, debounceMs)
     const journal = async (): Promise<string[]> => (await readFile(path.join(dir, 'records.journal'), 'utf8')).split('\n').filter(l => l !== '').slice(1)
     return { owned, persister, store, journal }
   }
@@ -48,8 +48,8 @@ describe('Persister', () => {
   })
 
   it('writes within the debounce without a flush', async () => {
-    const owned = new Map<string, PersistedRecord>([['web/a', { record: rec('web', 'a'), expiresAtMs: 5 }]])
-    const persister = new Persister(new RecordStore(dir), { entry: k => owned.get(k) ?? null, all: () => [...owned.values()] }, silentLogger, 5)
+    const { owned, persister } = setup(5)
+    owned.set('web/a', { record: rec('web', 'a'), expiresAtMs: 5 })
     persister.schedule('web/a')
     await expect.poll(async () => await new RecordStore(dir).load(), { timeout: 2000 }).toEqual([...owned.values()])
   })
