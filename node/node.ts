@@ -5,7 +5,7 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import type { Logger } from 'pino'
 import { clusterService } from './api/cluster-service.js'
 import { HealthService } from './api/health-service.js'
-import { registryService } from './api/registry-service.js'
+import { registryService, watchOpener } from './api/registry-service.js'
 import { bind, createGrpcServer, shutdown } from './api/server.js'
 import type { NodeConfig } from './config.js'
 import { DataDir } from './data-dir.js'
@@ -151,8 +151,10 @@ export class GrapevineNode {
       { nodeId: this.id, epoch: incarnation, sweepIntervalMs: Math.min(250, config.probeIntervalMs) })
     const pickers = new PickerCache(createStrategyOptions({ panicThreshold: config.panicThreshold, localityThreshold: config.localityThreshold, loadOf: r => r.load ?? 0 }))
     const healthService = this.parts.health = new HealthService()
+    const api = { registry, owner, discovery: new Discovery(registry, pickers), watchHub: this.watchHub(registry, replicator, logger), health, pickers, logger, defaultTtlMs: config.defaultTtlMs, durable: async () => { await persister.flush() } }
     const server = this.parts.server = createGrpcServer({
-      registry: registryService({ registry, owner, discovery: new Discovery(registry, pickers), watchHub: this.watchHub(registry, replicator, logger), health, pickers, logger, defaultTtlMs: config.defaultTtlMs, durable: async () => { await persister.flush() } }),
+      registry: registryService(api),
+      watch: watchOpener(api),
       cluster: clusterService({ nodeId: this.id, name: init.name, members: { all: () => membership.table.all() }, registry, health, logger }),
       health: healthService.handlers()
     })

@@ -7,7 +7,27 @@ import { loadProtos } from './protos.js'
  * method's serializer (wrapped by `passThrough`) sends the bytes as they are.
  */
 export class Encoded {
+  private frame: Buffer | undefined
+
   constructor (readonly bytes: Buffer) {}
+
+  /**
+   * The bytes as one gRPC message (flag, length, bytes), built once: a
+   * watch event shared by 1,000 streams is framed once, not per stream.
+   */
+  framed (): Buffer {
+    this.frame ??= grpcFrame(this.bytes)
+    return this.frame
+  }
+}
+
+/** A gRPC length-prefixed message: no compression flag, 4-byte length, the bytes. */
+export function grpcFrame (message: Buffer): Buffer {
+  const frame = Buffer.allocUnsafe(5 + message.length)
+  frame[0] = 0
+  frame.writeUInt32BE(message.length, 1)
+  message.copy(frame, 5)
+  return frame
 }
 
 /** Wraps a grpc serializer so that `Encoded` answers skip protobuf encoding. */

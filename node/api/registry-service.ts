@@ -10,6 +10,8 @@ import { instanceMessage, toInstanceMessage } from './convert.js'
 import { encodeDiscoverResponse, encodePickResponse } from './encoded.js'
 import { encodeWatchEvent } from './watch-encoding.js'
 import { toServiceError } from './status-map.js'
+import { grpcStreamOut } from './stream-out.js'
+import type { StreamOut } from './stream-out.js'
 import { parseDiscover, parseHeartbeat, parseInstanceRef, parsePick, parseRegister, parseServiceRef, parseSetMaintenance, parseWatch } from './validation.js'
 import type { PickerCache } from '../balancer/picker-cache.js'
 import { NoInstanceError, NotFoundError } from '../errors.js'
@@ -110,31 +112,29 @@ export function registryService (c: RegistryServiceComponents): UntypedServiceIm
       services.sort((a, b) => (a.name < b.name ? -1 : 1))
       return { services }
     }, log),
-    Watch: (call: ServerWritableStream<any, any>) => { watch(c, call) }
+    Watch: (call: ServerWritableStream<any, any>) => { watchOpener(c)(call.request, grpcStreamOut(call)) }
   }
 }
 
-function watch (c: RegistryServiceComponents, call: ServerWritableStream<any, any>): void {
-  let handle: { close: () => void } | undefined
-  try {
-    const q = parseWatch(call.request)
-    const resume = q.resumeToken == null ? null : decodeVector(q.resumeToken)
-    handle = c.watchHub.open({ service: q.service, tags: q.tags }, resume, {
-      write: ev => call.write(encodeWatchEvent(ev)),
-      onDrain: cb => { call.once('drain', cb) },
-      fail: err => { fail(call, err) }
-    })
-  } catch (err) {
-    fail(call, err)
-    return
+/**
+ * Opens a Watch from its request, sending on `out`: the one implementation
+ * behind the grpc-js handler and the lean path (lean-grpc.ts).
+ */
+export function watchOpener (c: Pick<RegistryServiceComponents, 'watchHub'>): (request: unknown, out: StreamOut) => void {
+  return (request, out) => {
+    let handle: { close: () => void }
+    try {
+      const q = parseWatch(request)
+      const resume = q.resumeToken == null ? null : decodeVector(q.resumeToken)
+      handle = c.watchHub.open({ service: q.service, tags: q.tags }, resume, {
+        write: ev => out.write(encodeWatchEvent(ev)),
+        onDrain: cb => { out.onDrain(cb) },
+        fail: err => { out.fail(toServiceError(err)) }
+      })
+    } catch (err) {
+      out.fail(toServiceError(err))
+      return
+    }
+    out.onClose(() => { handle.close() })
   }
-  const close = (): void => { handle?.close() }
-  call.on('cancelled', close)
-  call.on('close', close)
-  call.on('error', close)
-}
-
-// grpc-js sends a server stream's status from 'error' (destroy() would end it silently)
-function fail (call: ServerWritableStream<any, any>, err: unknown): void {
-  call.emit('error', Object.assign(new Error(err instanceof Error ? err.message : String(err)), toServiceError(err)))
 }

@@ -2,28 +2,41 @@ import * as grpc from '@grpc/grpc-js'
 import { ReflectionService } from '@grpc/reflection'
 import type { UntypedServiceImplementation } from '@grpc/grpc-js'
 import { passThrough } from './encoded.js'
+import { serveLean } from './lean-grpc.js'
+import type { StreamOut } from './stream-out.js'
 import { loadProtos } from './protos.js'
 
 /** The services a node serves, by their handlers. */
 export interface ServerHandlers {
   readonly registry: UntypedServiceImplementation
+  /** Watch as the lean path opens it (registry-service.ts watchOpener) */
+  readonly watch: (request: unknown, out: StreamOut) => void
   readonly cluster: UntypedServiceImplementation
   readonly health: UntypedServiceImplementation
 }
+
+const MAX_RECEIVE_BYTES = 4 * 1024 * 1024
+const LEAN_UNARY = ['Discover', 'Pick']
 
 /** Creates the gRPC server with Registry, Cluster, Health and server reflection. */
 export function createGrpcServer (h: ServerHandlers): grpc.Server {
   const { definition, grpcObject } = loadProtos()
   const g = grpcObject as any
+  const registry = withPassThrough(g.grapevine.v1.Registry.service, ['Discover', 'Pick', 'Watch'])
   const server = new grpc.Server({
     // a slow client must not hold a node's memory: cap what one message may be
-    'grpc.max_receive_message_length': 4 * 1024 * 1024,
+    'grpc.max_receive_message_length': MAX_RECEIVE_BYTES,
     'grpc.keepalive_time_ms': 30_000,
     'grpc.keepalive_permit_without_calls': 1,
     // nothing here serves channelz; its per-call bookkeeping was about 1% of an owner's CPU under load
     'grpc.enable_channelz': 0
   })
-  server.addService(withPassThrough(g.grapevine.v1.Registry.service, ['Discover', 'Pick', 'Watch']), h.registry)
+  server.addService(registry, h.registry)
+  // the hot reads and Watch skip grpc-js's per-call machinery (lean-grpc.ts)
+  serveLean(server, {
+    unary: LEAN_UNARY.map(name => ({ ...registry[name], handler: h.registry[name] as grpc.handleUnaryCall<any, any> })),
+    serverStream: [{ ...registry.Watch, open: h.watch }]
+  }, MAX_RECEIVE_BYTES)
   server.addService(g.grapevine.v1.Cluster.service, h.cluster)
   server.addService(g.grpc.health.v1.Health.service, h.health)
   new ReflectionService(definition).addToServer(server)

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { connect, unary } from '../../client/client.js'
 import type { GrapevineClients } from '../../client/client.js'
 import { waitFor } from '../../cluster/wait.js'
+import { leanCallsServed } from '../../node/api/lean-grpc.js'
 import { createConfig } from '../../node/config.js'
 import { vouchedChecks } from '../../node/gossip/direct-authorship.js'
 import { toMultiaddr } from '../../node/gossip/host.js'
@@ -61,14 +62,20 @@ describe('three nodes in one process', () => {
   })
 
   it('replicates a registration to every node and to a watch on another node', async () => {
+    const leanBefore = leanCallsServed()
     const watch = new WatchRecorder(clients[1].registry, { service: 'pay' })
     await waitFor(() => watch.synced, { message: 'watch SYNCED' })
+    // a node's Watch takes the lean path (lean-grpc.ts)
+    expect(leanCallsServed()).toBe(leanBefore + 1)
     const skipped = vouchedChecks()
     const res = await unary<any>(clients[0].registry, 'Register', { instance: { service: 'pay', instance_id: 'p1', address: '10.0.0.7', port: 8080, tags: ['v2'] } })
     expect(res.instance.owner_node).toBe(nodes[0].id)
     expect(res.instance.status).toBe('PASSING')
+    const lean = leanCallsServed()
     const seen = await waitFor(async () => (await discover(2, 'pay')).find(i => i.instance_id === 'p1'), { message: 'p1 on node c' })
     expect(seen).toMatchObject({ address: '10.0.0.7', port: 8080, tags: ['v2'], weight: 100 })
+    // and so does its Discover
+    expect(leanCallsServed()).toBeGreaterThan(lean)
     await waitFor(() => watch.find('UPSERT', 'pay', 'p1'), { message: 'UPSERT on the watch' })
     // the batch came straight from its owner: the receivers took the connection's word for its author
     expect(vouchedChecks()).toBeGreaterThan(skipped)
@@ -97,6 +104,9 @@ describe('three nodes in one process', () => {
     const err = await unary(clients[0].registry, 'Register', { instance: { service: 'pay', address: '10.0.0.1', port: 70000 } }).catch(e => e)
     expect(err.code).toBe(status.INVALID_ARGUMENT)
     expect(err.details).toContain('instance.port')
+    const disc = await unary(clients[0].registry, 'Discover', { service: 'Not A Name' }).catch(e => e)
+    expect(disc.code).toBe(status.INVALID_ARGUMENT)
+    expect(disc.details).toContain('service')
     const hb = await unary(clients[0].registry, 'Heartbeat', { service: 'pay', instance_id: 'nope' }).catch(e => e)
     expect(hb.code).toBe(status.NOT_FOUND)
     expect((await status_(0)).digest).toBe(before.digest)

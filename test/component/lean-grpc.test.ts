@@ -1,0 +1,258 @@
+import http2 from 'node:http2'
+import * as grpc from '@grpc/grpc-js'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { waitFor } from '../../cluster/wait.js'
+import { connect, unary } from '../../client/client.js'
+import type { GrapevineClients } from '../../client/client.js'
+import { Encoded } from '../../node/api/encoded.js'
+import { leanCallsServed, serveLean } from '../../node/api/lean-grpc.js'
+import type { StreamOut } from '../../node/api/stream-out.js'
+import { loadProtos } from '../../node/api/protos.js'
+import { bind } from '../../node/api/server.js'
+import { InvalidArgumentError } from '../../node/errors.js'
+import { unary as handlerOf } from '../../node/api/registry-service.js'
+import { silentLogger } from '../unit/registry-fixtures.js'
+
+const MAX = 64 * 1024
+const service = (loadProtos().grpcObject as any).grapevine.v1.Registry.service as grpc.ServiceDefinition
+const discover = service.Discover
+
+/** A grpc-js server whose Discover is lean: it echoes the service asked for, fails on "bad", answers "slow" after 100 ms. */
+async function startServer (): Promise<{ server: grpc.Server, addr: string }> {
+  const server = new grpc.Server({ 'grpc.max_receive_message_length': MAX })
+  const log = silentLogger
+  const handlers = {
+    Discover: handlerOf(req => {
+      if (req.service === 'bad') throw new InvalidArgumentError('service', 'must not be "bad"')
+      const answer = { instances: [{ service: req.service, instance_id: 'i1', address: '10.0.0.1', port: 80 }] }
+      return req.service === 'slow' ? new Promise(resolve => setTimeout(() => { resolve(answer) }, 100)) : answer
+    }, log),
+    Register: handlerOf(req => ({ instance: req.instance }), log)
+  }
+  server.addService(service, { ...handlers, Watch: () => { throw new Error('Watch must take the lean path') } })
+  serveLean(server, { unary: [{ ...discover, handler: handlers.Discover }], serverStream: [{ ...service.Watch, open: openWatchForTest }] }, MAX)
+  const port = await bind(server, '127.0.0.1', 0)
+  return { server, addr: `127.0.0.1:${port}` }
+}
+
+/** Watches that ended on the server, by service asked for. */
+const closedWatches = new Set<string>()
+const event = (id: string, pad = ''): Encoded => new Encoded(service.Watch.responseSerialize({ type: 'UPSERT', instance: { service: 'w', instance_id: id, metadata: { pad } } }))
+// 4 KB events: 16 of them fill a stream's 64 KB window
+const PAD = 'x'.repeat(4096)
+// 800 KB: far more than a stream's window and the buffers on both sides
+const FLOOD_EVENTS = 200
+/** How many events the flood's server wrote so far. */
+const flood = { written: 0 }
+
+/**
+ * Watch for the test, by the service asked for: "three" sends 3 events and
+ * stays open; "fail-late" sends 1 then fails; "fail-early" fails at once;
+ * "flood" writes FLOOD_EVENTS 4 KB events as fast as the stream takes them,
+ * then ends with status OK.
+ */
+function openWatchForTest (request: unknown, out: StreamOut): void {
+  const svc = (request as { service: string }).service
+  out.onClose(() => { closedWatches.add(svc) })
+  if (svc === 'fail-early') return out.fail({ code: grpc.status.RESOURCE_EXHAUSTED, details: 'too far behind: resume' })
+  if (svc === 'fail-late') {
+    out.write(event('one'))
+    return out.fail({ code: grpc.status.RESOURCE_EXHAUSTED, details: 'too far behind: resume' })
+  }
+  if (svc === 'flood') {
+    // as the watch hub does: write until full, go on once drained
+    const pump = (): void => {
+      while (flood.written < FLOOD_EVENTS) {
+        if (!out.write(event(`f${flood.written++}`, PAD))) return out.onDrain(pump)
+      }
+      out.fail({ code: grpc.status.OK, details: 'all sent' })
+    }
+    return pump()
+  }
+  for (const id of ['a', 'b', 'c']) out.write(event(id))
+}
+
+/** One raw HTTP/2 call: what the server answered, headers and trailers merged. */
+async function rawCall (addr: string, body: Buffer, headers: http2.OutgoingHttpHeaders = {}): Promise<{ status?: number, grpcStatus?: string, grpcMessage?: string, data: Buffer }> {
+  const session = http2.connect(`http://${addr}`)
+  try {
+    return await new Promise((resolve, reject) => {
+      const req = session.request({ ':method': 'POST', ':path': discover.path, 'content-type': 'application/grpc', te: 'trailers', ...headers })
+      const out: { status?: number, grpcStatus?: string, grpcMessage?: string, data: Buffer } = { data: Buffer.alloc(0) }
+      const take = (h: http2.IncomingHttpHeaders): void => {
+        if (h[':status'] != null) out.status = Number(h[':status'])
+        if (h['grpc-status'] != null) out.grpcStatus = String(h['grpc-status'])
+        if (h['grpc-message'] != null) out.grpcMessage = decodeURI(String(h['grpc-message']))
+      }
+      req.on('response', take)
+      req.on('trailers', take)
+      req.on('data', (c: Buffer) => { out.data = Buffer.concat([out.data, c]) })
+      req.on('end', () => { resolve(out) })
+      req.on('error', reject)
+      req.end(body)
+    })
+  } finally {
+    session.close()
+  }
+}
+
+/** A gRPC message frame: flag, length, bytes. */
+function frame (message: Buffer, flag = 0, length = message.length): Buffer {
+  const head = Buffer.alloc(5)
+  head[0] = flag
+  head.writeUInt32BE(length, 1)
+  return Buffer.concat([head, message])
+}
+
+const request = (svc: string): Buffer => discover.requestSerialize({ service: svc })
+
+describe('lean gRPC path', () => {
+  let server: grpc.Server
+  let addr: string
+  let clients: GrapevineClients
+
+  beforeAll(async () => {
+    ({ server, addr } = await startServer())
+    clients = connect(addr)
+  })
+  afterAll(() => {
+    clients.close()
+    server.forceShutdown()
+  })
+
+  it('answers a grpc-js client as grpc-js would, and counts the call as lean', async () => {
+    const before = leanCallsServed()
+    const res = await unary<{ instances: Array<{ service: string, instance_id: string, port: number }> }>(clients.registry, 'Discover', { service: 'web' })
+    expect(res.instances).toEqual([expect.objectContaining({ service: 'web', instance_id: 'i1', port: 80 })])
+    expect(leanCallsServed()).toBe(before + 1)
+  })
+
+  it('answers after an asynchronous handler', async () => {
+    const res = await unary<{ instances: Array<{ service: string }> }>(clients.registry, 'Discover', { service: 'slow' })
+    expect(res.instances[0].service).toBe('slow')
+  })
+
+  it('sends a handler error as its status and details', async () => {
+    const err = await unary(clients.registry, 'Discover', { service: 'bad' }).catch((e: grpc.ServiceError) => e)
+    expect(err).toMatchObject({ code: grpc.status.INVALID_ARGUMENT, details: 'service: must not be "bad"' })
+  })
+
+  it('leaves other methods to grpc-js', async () => {
+    const before = leanCallsServed()
+    const res = await unary<{ instance: { service: string } }>(clients.registry, 'Register', { instance: { service: 'x', address: 'a', port: 1 } })
+    expect(res.instance.service).toBe('x')
+    expect(leanCallsServed()).toBe(before)
+  })
+
+  it('leaves a compressed call to grpc-js, which answers it', async () => {
+    const gzip = connect(addr, { 'grpc.default_compression_algorithm': 2, 'grpc.use_local_subchannel_pool': 1 })
+    try {
+      const before = leanCallsServed()
+      const res = await unary<{ instances: Array<{ service: string }> }>(gzip.registry, 'Discover', { service: 'zipped' })
+      expect(res.instances[0].service).toBe('zipped')
+      expect(leanCallsServed()).toBe(before)
+    } finally {
+      gzip.close()
+    }
+  })
+
+  it('leaves a wrong content type to grpc-js (415)', async () => {
+    const res = await rawCall(addr, frame(request('web')), { 'content-type': 'text/plain' })
+    expect(res.status).toBe(415)
+  })
+
+  it('sends the bytes grpc-js sends: one framed message, then status 0', async () => {
+    const res = await rawCall(addr, frame(request('web')))
+    expect(res).toMatchObject({ status: 200, grpcStatus: '0', grpcMessage: 'OK' })
+    expect(res.data[0]).toBe(0)
+    expect(res.data.readUInt32BE(1)).toBe(res.data.length - 5)
+    expect(discover.responseDeserialize(res.data.subarray(5))).toMatchObject({ instances: [{ service: 'web' }] })
+  })
+
+  it.each<[string, Buffer, string, RegExp]>([
+    ['no message', Buffer.alloc(0), '12', /no request message/],
+    ['a cut frame header', Buffer.from([0, 0, 0]), '12', /no request message/],
+    ['two messages', Buffer.concat([frame(request('a')), frame(request('b'))]), '12', /second request message/],
+    ['a truncated message', frame(request('web'), 0, 100), '13', /truncated/],
+    ['a compressed flag without grpc-encoding', frame(request('web'), 1), '13', /compressed/],
+    ['bytes that are not a DiscoverRequest', frame(Buffer.from([0xff, 0xff, 0xff, 0xff, 0x0f])), '13', /deserializing/],
+    ['a message over the limit', frame(Buffer.alloc(MAX + 1, 0x0a)), '8', /larger than max/]
+  ])('fails a call with %s, names it, and keeps serving', async (_name, body, code, details) => {
+    const res = await rawCall(addr, body)
+    expect(res.grpcStatus).toBe(code)
+    expect(res.grpcMessage).toMatch(details)
+    const ok = await unary<{ instances: Array<{ service: string }> }>(clients.registry, 'Discover', { service: 'after' })
+    expect(ok.instances[0].service).toBe('after')
+  })
+
+  it('survives a client that gives up before the answer', async () => {
+    const err = await unary(clients.registry, 'Discover', { service: 'slow' }, { deadlineMs: 20 }).catch((e: grpc.ServiceError) => e)
+    expect(err).toMatchObject({ code: grpc.status.DEADLINE_EXCEEDED })
+    await new Promise(resolve => setTimeout(resolve, 150))
+    const ok = await unary<{ instances: Array<{ service: string }> }>(clients.registry, 'Discover', { service: 'after' })
+    expect(ok.instances[0].service).toBe('after')
+  })
+
+  /** A grpc-js client's Watch: the instance ids it got, and how it ended. */
+  async function watchIds (svc: string, leaveAfter?: number): Promise<{ ids: string[], error?: grpc.ServiceError }> {
+    return await new Promise(resolve => {
+      const ids: string[] = []
+      const call = (clients.registry as any).Watch({ service: svc }) as grpc.ClientReadableStream<{ instance: { instance_id: string } }>
+      call.on('data', ev => {
+        ids.push(ev.instance.instance_id)
+        if (ids.length === leaveAfter) call.cancel()
+      })
+      call.on('error', (error: grpc.ServiceError) => { resolve({ ids, error }) })
+      call.on('end', () => { resolve({ ids }) })
+    })
+  }
+
+  it('streams Watch events to a grpc-js client until it leaves, and sees it leave', async () => {
+    const before = leanCallsServed()
+    const res = await watchIds('three', 3)
+    expect(res.ids).toEqual(['a', 'b', 'c'])
+    expect(res.error?.code).toBe(grpc.status.CANCELLED)
+    expect(leanCallsServed()).toBe(before + 1)
+    await waitFor(() => closedWatches.has('three'), { message: 'the server saw the client leave' })
+  })
+
+  it('ends a Watch with its status, after the events sent, or before any', async () => {
+    const late = await watchIds('fail-late')
+    expect(late.ids).toEqual(['one'])
+    expect(late.error).toMatchObject({ code: grpc.status.RESOURCE_EXHAUSTED, details: 'too far behind: resume' })
+    const early = await watchIds('fail-early')
+    expect(early.ids).toEqual([])
+    expect(early.error).toMatchObject({ code: grpc.status.RESOURCE_EXHAUSTED, details: 'too far behind: resume' })
+  })
+
+  it('stops writing when the client does not read, and goes on once it drained', async () => {
+    const session = http2.connect(`http://${addr}`)
+    try {
+      const req = session.request({ ':method': 'POST', ':path': service.Watch.path, 'content-type': 'application/grpc', te: 'trailers' })
+      req.end(frame(service.Watch.requestSerialize({ service: 'flood' })))
+      req.pause()
+      const got: Buffer[] = []
+      const trailers = new Promise<http2.IncomingHttpHeaders>(resolve => { req.on('trailers', resolve) })
+      // nothing read: the window and the buffers fill, and the server waits for a drain
+      await new Promise(resolve => setTimeout(resolve, 300))
+      expect(flood.written).toBeGreaterThan(0)
+      expect(flood.written).toBeLessThan(FLOOD_EVENTS)
+      req.on('data', (c: Buffer) => { got.push(c) })
+      req.resume()
+      const t = await trailers
+      expect(t['grpc-status']).toBe('0')
+      const body = Buffer.concat(got)
+      const ids: string[] = []
+      for (let at = 0; at < body.length; at = at + 5 + body.readUInt32BE(at + 1)) {
+        ids.push((service.Watch.responseDeserialize(body.subarray(at + 5, at + 5 + body.readUInt32BE(at + 1))) as any).instance.instance_id)
+      }
+      expect(ids).toEqual(Array.from({ length: FLOOD_EVENTS }, (_, k) => `f${k}`))
+    } finally {
+      session.close()
+    }
+  })
+
+  it('refuses a server it cannot hook into', () => {
+    expect(() => { serveLean({} as grpc.Server, { unary: [], serverStream: [] }, MAX) }).toThrow(/per-stream handler/)
+  })
+})
