@@ -102,7 +102,7 @@ async function run (b: Bench): Promise<Outcome> {
     if (buffered.trimStart().startsWith('|')) rows.push(buffered.trim())
   }
   const seconds = (performance.now() - started) / 1000
-  // a benchmark that prints its figure as a sentence (grpc-baseline) still gets a row
+  // a benchmark that prints its figure as a sentence (http2-stream-floor) still gets a row
   if (rows.length === 0 && code === 0) {
     const lastLine = lines.filter(l => l.trim() !== '').pop()
     if (lastLine != null) rows.push(`| ${b.name}: ${lastLine.trim().replace(/\|/g, '/')} | | for reference | |`)
