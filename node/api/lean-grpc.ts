@@ -50,7 +50,7 @@ type Serve = (stream: ServerHttp2Stream, request: unknown) => void
  * content type grpc-js would refuse, a compressed request. Not done here: a
  * server-side deadline (the client's own deadline cancels the call, which
  * ends it here too) and channelz counters. The hook is grpc-js's
- * per-stream handler (private: the lockfile pins grpc-js, and the
+ * per-stream handler (private: package.json pins grpc-js exactly, and the
  * component test fails when a lean call goes the slow way), which grpc-js
  * takes from the server when it binds, so this must run before
  * `bindAsync`; a grpc-js without it throws here.
