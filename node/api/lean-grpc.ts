@@ -1,5 +1,6 @@
 import type * as grpc from '@grpc/grpc-js'
 import { status } from '@grpc/grpc-js'
+import { constants } from 'node:http2'
 import type { IncomingHttpHeaders, ServerHttp2Stream } from 'node:http2'
 import { Encoded } from './encoded.js'
 import { failStream, LeanStreamOut } from './lean-stream.js'
@@ -49,7 +50,7 @@ type Serve = (stream: ServerHttp2Stream, request: unknown) => void
  * Anything off the common path goes to grpc-js as before: other methods, a
  * content type grpc-js would refuse, a compressed request. Not done here: a
  * server-side deadline (the client's own deadline cancels the call, which
- * ends it here too) and channelz counters. The hook is grpc-js's
+ * ends it here too), channelz counters and GRPC_NODE_DEBUG_SEND_ERROR_DETAILS. The hook is grpc-js's
  * per-stream handler (private: package.json pins grpc-js exactly, and the
  * component test fails when a lean call goes the slow way), which grpc-js
  * takes from the server when it binds, so this must run before
@@ -58,7 +59,7 @@ type Serve = (stream: ServerHttp2Stream, request: unknown) => void
 export function serveLean (server: grpc.Server, calls: { unary: readonly LeanUnary[], serverStream: readonly LeanServerStream[] }, maxReceiveBytes: number): void {
   const byPath = new Map<string, { method: LeanMethod, serve: Serve }>()
   for (const m of calls.unary) byPath.set(m.path, { method: m, serve: (stream, request) => { unary(m, stream, request) } })
-  for (const m of calls.serverStream) byPath.set(m.path, { method: m, serve: (stream, request) => { m.open(request, new LeanStreamOut(stream)) } })
+  for (const m of calls.serverStream) byPath.set(m.path, { method: m, serve: (stream, request) => { guarded(stream, () => { m.open(request, new LeanStreamOut(stream)) }) } })
   const s = server as unknown as Record<string, StreamHandler | undefined>
   // grpc-js binds the channelz flavour when channelz is on
   for (const name of ['_streamHandler', '_channelzHandler']) {
@@ -72,17 +73,40 @@ export function serveLean (server: grpc.Server, calls: { unary: readonly LeanUna
         slow.call(this, extra, stream, headers)
         return
       }
+      // grpc-js counts a connection's open streams for its idle timeout
+      ;(this as { onStreamOpened?: (stream: ServerHttp2Stream) => void }).onStreamOpened?.(stream)
       receive(stream, lean.method, maxReceiveBytes, request => { lean.serve(stream, request) })
     }
   }
 }
 
 function unary (m: LeanUnary, stream: ServerHttp2Stream, request: unknown): void {
-  m.handler({ request } as grpc.ServerUnaryCall<any, any>, (err, value) => {
-    const out = new LeanStreamOut(stream)
-    if (err != null) out.fail({ code: err.code ?? status.UNKNOWN, details: err.details ?? (err as { message?: string }).message ?? '' })
-    else out.answer(value instanceof Encoded ? value : new Encoded(m.responseSerialize(value)))
-  })
+  // the callback may run later (a promise): it must not throw into whoever resolved it
+  const reply: grpc.sendUnaryData<any> = (err, value) => {
+    guarded(stream, () => {
+      const out = new LeanStreamOut(stream)
+      if (err != null) out.fail({ code: err.code ?? status.UNKNOWN, details: err.details ?? (err as { message?: string }).message ?? '' })
+      else out.answer(value instanceof Encoded ? value : new Encoded(m.responseSerialize(value)))
+    })
+  }
+  guarded(stream, () => { m.handler({ request } as grpc.ServerUnaryCall<any, any>, reply) })
+}
+
+/**
+ * Runs `fn`; a throw (a handler or a serializer that failed) answers
+ * UNKNOWN as grpc-js does, or resets a stream whose answer had begun: it
+ * never reaches node:http2's event handlers, where it would take the
+ * process down.
+ */
+function guarded (stream: ServerHttp2Stream, fn: () => void): void {
+  try {
+    fn()
+  } catch {
+    try {
+      if (!stream.headersSent) failStream(stream, status.UNKNOWN, 'Unknown error')
+      else if (!stream.destroyed) stream.close(constants.NGHTTP2_INTERNAL_ERROR)
+    } catch {}
+  }
 }
 
 /** Reads the call's one request message, then hands it on; a bad body fails the call. */
@@ -91,25 +115,35 @@ function receive (stream: ServerHttp2Stream, m: LeanMethod, maxReceiveBytes: num
   stream.on('error', () => {})
   const chunks: Buffer[] = []
   let size = 0
+  let tooLarge = false
   const onData = (chunk: Buffer): void => {
+    const before = size
     size += chunk.length
-    if (size > maxReceiveBytes + 5) {
-      stream.off('data', onData)
-      failStream(stream, status.RESOURCE_EXHAUSTED, `Received message larger than max (${size - 5} vs. ${maxReceiveBytes})`)
-      return
-    }
     chunks.push(chunk)
+    // judged by the length the message declares, as soon as its header is in (grpc-js's words)
+    if (before < 5 && size >= 5) {
+      const declared = (chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)).readUInt32BE(1)
+      if (declared > maxReceiveBytes) {
+        tooLarge = true
+        stream.off('data', onData)
+        chunks.length = 0
+        guarded(stream, () => { failStream(stream, status.RESOURCE_EXHAUSTED, `Received message larger than max (${declared} vs ${maxReceiveBytes})`) })
+      }
+    }
   }
   stream.on('data', onData)
   stream.once('end', () => {
-    if (size > maxReceiveBytes + 5) return
+    if (tooLarge) return
     // a Watch lives on: nothing of its request may stay attached to the stream
     stream.off('data', onData)
-    const request = readRequest(stream, m, chunks.length === 1 ? chunks[0] : Buffer.concat(chunks))
+    const body = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)
     chunks.length = 0
-    if (request === undefined) return
-    served++
-    then(request)
+    guarded(stream, () => {
+      const request = readRequest(stream, m, body)
+      if (request === undefined) return
+      served++
+      then(request)
+    })
   })
 }
 

@@ -3,6 +3,7 @@ import { status as Status } from '@grpc/grpc-js'
 import type { OutgoingHttpHeaders, ServerHttp2Stream } from 'node:http2'
 import type { Encoded } from './encoded.js'
 import type { StreamOut } from './stream-out.js'
+import { wellFormed } from './text.js'
 
 // what grpc-js sends (server-interceptors.js), so that a client sees no difference
 const ANSWER_HEADERS: OutgoingHttpHeaders = {
@@ -29,7 +30,7 @@ export class LeanStreamOut implements StreamOut {
 
   write (message: Encoded): boolean {
     // a call that is over takes nothing more; true so that nobody waits for a drain that never comes
-    if (this.ended || this.stream.destroyed) return true
+    if (this.ended || this.gone()) return true
     this.start()
     return this.stream.write(message.framed())
   }
@@ -39,9 +40,9 @@ export class LeanStreamOut implements StreamOut {
   }
 
   fail (status: Partial<ServiceError>): void {
-    if (this.ended || this.stream.destroyed) return
+    if (this.ended || this.gone()) return
+    const trailers = { 'grpc-status': String(status.code ?? Status.UNKNOWN), 'grpc-message': encodeURI(wellFormed(status.details ?? '')) }
     this.ended = true
-    const trailers = { 'grpc-status': String(status.code ?? Status.UNKNOWN), 'grpc-message': encodeURI(status.details ?? '') }
     if (!this.started) {
       this.stream.respond({ ...TRAILERS_ONLY, ...trailers }, { endStream: true })
       return
@@ -56,10 +57,15 @@ export class LeanStreamOut implements StreamOut {
 
   /** A unary call's answer: the one message, then status OK. */
   answer (message: Encoded): void {
-    if (this.ended || this.stream.destroyed) return
+    if (this.ended || this.gone()) return
     this.ended = true
     this.start()
     this.stream.end(message.framed())
+  }
+
+  // reset by the client or cut: respond() and write() would throw
+  private gone (): boolean {
+    return this.stream.destroyed || this.stream.closed
   }
 
   private start (): void {

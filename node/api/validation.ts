@@ -10,6 +10,7 @@
 import { isIP } from 'node:net'
 import { InvalidArgumentError } from '../errors.js'
 import { isStrategy, STRATEGIES } from '../balancer/registry.js'
+import { clip } from './text.js'
 import type { HealthStatus } from '../registry/types.js'
 
 const MAX_TEXT_BYTES = 256
@@ -174,7 +175,7 @@ export function parseServiceRef (req: unknown): { service: string } {
 
 function balanceOf (r: Obj): BalanceQuery {
   const strategy = str(r, '', 'strategy')
-  if (strategy !== '' && !isStrategy(strategy)) fail('strategy', `unknown strategy "${strategy.slice(0, 64)}"; one of ${[...STRATEGIES.keys()].join(', ')}`)
+  if (strategy !== '' && !isStrategy(strategy)) fail('strategy', `unknown strategy "${clip(strategy, 64)}"; one of ${[...STRATEGIES.keys()].join(', ')}`)
   return { strategy: strategy === '' ? 'round_robin' : strategy, hashKey: str(r, '', 'hash_key'), clientZone: str(r, '', 'client_zone') }
 }
 
@@ -311,7 +312,7 @@ function metadataOf (obj: Obj, prefix: string): Record<string, string> {
 // Keys go into error messages: quote them (escapes control characters) and
 // cut long ones so a 1 MB key does not become a 1 MB status message.
 function quote (key: string): string {
-  return JSON.stringify(key.length > 64 ? `${key.slice(0, 64)}…` : key)
+  return JSON.stringify(key.length > 64 ? `${clip(key, 64)}…` : key)
 }
 
 function resumeToken (obj: Obj): Uint8Array | null {

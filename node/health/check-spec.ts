@@ -7,6 +7,7 @@
  * and anything at all otherwise. Errors name fields by their proto paths.
  */
 import { InvalidArgumentError } from '../errors.js'
+import { clip } from '../api/text.js'
 
 /** How the owner learns an instance's health. */
 export type CheckKind = 'ttl' | 'http' | 'tcp' | 'grpc'
@@ -167,7 +168,7 @@ function kindOf (raw: Obj, path: string): CheckKind {
   // proto-loader's `oneofs: true` names the set member in `kind`; a contradiction is a hand-built object.
   const named = read(raw, 'kind', `${path}.kind`)
   if (named !== undefined && named !== null && named !== '' && named !== kind) {
-    fail(`${path}.kind`, `names ${JSON.stringify(String(named)).slice(0, 40)} but ${kind} is set`)
+    fail(`${path}.kind`, `names ${clip(JSON.stringify(String(named)), 40)} but ${kind} is set`)
   }
   return kind
 }
@@ -297,5 +298,5 @@ function read (obj: Obj, key: string, path: string): unknown {
 
 // Keys go into error messages: quoted (control characters escaped) and cut.
 function quote (key: string): string {
-  return JSON.stringify(key.length > 64 ? `${key.slice(0, 64)}…` : key)
+  return JSON.stringify(key.length > 64 ? `${clip(key, 64)}…` : key)
 }

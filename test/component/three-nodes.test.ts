@@ -107,6 +107,10 @@ describe('three nodes in one process', () => {
     const disc = await unary(clients[0].registry, 'Discover', { service: 'Not A Name' }).catch(e => e)
     expect(disc.code).toBe(status.INVALID_ARGUMENT)
     expect(disc.details).toContain('service')
+    // 63 characters and an emoji: a status text clipped inside the pair once took a node down
+    const pick = await unary(clients[0].registry, 'Pick', { service: 'pay', strategy: 'x'.repeat(63) + '\u{1F600}' }).catch(e => e)
+    expect(pick.code).toBe(status.INVALID_ARGUMENT)
+    expect(pick.details).toContain(`unknown strategy "${'x'.repeat(63)}"`)
     const hb = await unary(clients[0].registry, 'Heartbeat', { service: 'pay', instance_id: 'nope' }).catch(e => e)
     expect(hb.code).toBe(status.NOT_FOUND)
     expect((await status_(0)).digest).toBe(before.digest)
