@@ -12,3 +12,10 @@ export function clip (s: string, max: number): string {
 export function wellFormed (s: string): string {
   return s.replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\ufffd')
 }
+
+const SURROGATE = /[\ud800-\udfff]/
+
+/** True when `s` holds no lone surrogate (the test for any surrogate first is the cheap common case). */
+export function isWellFormed (s: string): boolean {
+  return !SURROGATE.test(s) || wellFormed(s) === s
+}

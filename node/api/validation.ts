@@ -10,7 +10,7 @@
 import { isIP } from 'node:net'
 import { InvalidArgumentError } from '../errors.js'
 import { isStrategy, STRATEGIES } from '../balancer/registry.js'
-import { clip } from './text.js'
+import { clip, isWellFormed } from './text.js'
 import type { HealthStatus } from '../registry/types.js'
 
 const MAX_TEXT_BYTES = 256
@@ -219,6 +219,8 @@ function text (v: unknown, path: string, required: boolean, maxBytes: number): s
   // UTF-8 never takes fewer bytes than UTF-16 code units, so a huge string
   // is rejected on its length without encoding it.
   if (v.length > maxBytes || Buffer.byteLength(v, 'utf8') > maxBytes) fail(path, `must be at most ${maxBytes} bytes`)
+  // protobufjs decodes a surrogate's 3 bytes as they came: such text cannot be sent back as UTF-8 nor put in a status
+  if (!isWellFormed(v)) fail(path, 'must be valid Unicode (it holds a lone surrogate)')
   return v
 }
 
@@ -303,6 +305,7 @@ function metadataOf (obj: Obj, prefix: string): Record<string, string> {
     if (key.length === 0 || key.length > MAX_TEXT_BYTES || Buffer.byteLength(key, 'utf8') > MAX_TEXT_BYTES) {
       fail(at, `key must be 1 to ${MAX_TEXT_BYTES} bytes`)
     }
+    if (!isWellFormed(key)) fail(at, 'key must be valid Unicode (it holds a lone surrogate)')
     entries.push([key, text(read(v, key, at), at, false, MAX_TEXT_BYTES)])
   }
   // fromEntries defines own properties, so a '__proto__' key stays a plain key.

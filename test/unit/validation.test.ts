@@ -219,6 +219,23 @@ describe('parseRegister', () => {
     expect(err.message.length).toBeLessThan(200)
   })
 
+  it.each<[string, Record<string, unknown>, string]>([
+    ['instance_id', { instance_id: 'p-\ud83d' }, 'instance.instance_id'],
+    ['a tag', { tags: ['ok', '\ude00'] }, 'instance.tags[1]'],
+    ['a metadata value', { metadata: { region: 'eu\ud83d' } }, 'instance.metadata["region"]'],
+    ['a metadata key', { metadata: { 'k\ud83d': 'v' } }, 'instance.metadata["k\\ud83d"]'],
+    ['version', { version: '\udc00' }, 'instance.version']
+  ])('rejects a lone surrogate in %s, and says so in well-formed text', (_name, over, field) => {
+    const err = expectInvalid(() => parseRegister(register(over), DEFAULT_TTL_MS), field)
+    expect(err.message).toContain('lone surrogate')
+    expect(() => encodeURI(err.message)).not.toThrow()
+  })
+
+  it('takes a well-formed emoji anywhere text goes', () => {
+    const r = parseRegister(register({ instance_id: 'p-\u{1F600}', tags: ['\u{1F600}'], metadata: { '\u{1F600}': '\u{1F600}' } }), DEFAULT_TTL_MS)
+    expect(r.instance.instanceId).toBe('p-\u{1F600}')
+  })
+
   it('turns a throwing getter into an InvalidArgumentError', () => {
     const inst = instance()
     Object.defineProperty(inst, 'port', { enumerable: true, get () { throw new TypeError('boom') } })
