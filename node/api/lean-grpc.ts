@@ -61,6 +61,7 @@ export function serveLean (server: grpc.Server, calls: { unary: readonly LeanUna
   for (const m of calls.unary) byPath.set(m.path, { method: m, serve: (stream, request) => { unary(m, stream, request) } })
   for (const m of calls.serverStream) byPath.set(m.path, { method: m, serve: (stream, request) => { guarded(stream, () => { m.open(request, new LeanStreamOut(stream)) }) } })
   const s = server as unknown as Record<string, StreamHandler | undefined>
+  if (typeof s.onStreamOpened !== 'function') throw new Error('this grpc-js has no onStreamOpened to count lean streams with (serveLean)')
   // grpc-js binds the channelz flavour when channelz is on
   for (const name of ['_streamHandler', '_channelzHandler']) {
     const slow = s[name]
@@ -74,7 +75,7 @@ export function serveLean (server: grpc.Server, calls: { unary: readonly LeanUna
         return
       }
       // grpc-js counts a connection's open streams for its idle timeout
-      ;(this as { onStreamOpened?: (stream: ServerHttp2Stream) => void }).onStreamOpened?.(stream)
+      ;(this as { onStreamOpened: (stream: ServerHttp2Stream) => void }).onStreamOpened(stream)
       receive(stream, lean.method, maxReceiveBytes, request => { lean.serve(stream, request) })
     }
   }
@@ -82,11 +83,25 @@ export function serveLean (server: grpc.Server, calls: { unary: readonly LeanUna
 
 function unary (m: LeanUnary, stream: ServerHttp2Stream, request: unknown): void {
   // the callback may run later (a promise): it must not throw into whoever resolved it
+  let replied = false
   const reply: grpc.sendUnaryData<any> = (err, value) => {
+    // one answer per call: a second reply is dropped, as the stream already carries the first
+    if (replied) return
+    replied = true
     guarded(stream, () => {
       const out = new LeanStreamOut(stream)
-      if (err != null) out.fail({ code: err.code ?? status.UNKNOWN, details: err.details ?? (err as { message?: string }).message ?? '' })
-      else out.answer(value instanceof Encoded ? value : new Encoded(m.responseSerialize(value)))
+      if (err != null) {
+        out.fail({ code: Number.isInteger(err.code) ? err.code : status.UNKNOWN, details: err.details ?? (err as { message?: string }).message ?? '' })
+        return
+      }
+      let message: Encoded
+      try {
+        message = value instanceof Encoded ? value : new Encoded(m.responseSerialize(value))
+      } catch {
+        out.fail({ code: status.INTERNAL, details: 'Error serializing response' })
+        return
+      }
+      out.answer(message)
     })
   }
   guarded(stream, () => { m.handler({ request } as grpc.ServerUnaryCall<any, any>, reply) })
@@ -120,15 +135,14 @@ function receive (stream: ServerHttp2Stream, m: LeanMethod, maxReceiveBytes: num
     const before = size
     size += chunk.length
     chunks.push(chunk)
-    // judged by the length the message declares, as soon as its header is in (grpc-js's words)
-    if (before < 5 && size >= 5) {
-      const declared = (chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)).readUInt32BE(1)
-      if (declared > maxReceiveBytes) {
-        tooLarge = true
-        stream.off('data', onData)
-        chunks.length = 0
-        guarded(stream, () => { failStream(stream, status.RESOURCE_EXHAUSTED, `Received message larger than max (${declared} vs ${maxReceiveBytes})`) })
-      }
+    // judged by the length the message declares, as soon as its header is in (grpc-js's words);
+    // and whatever it declared, no body beyond one message at the limit is kept
+    const declared = before < 5 && size >= 5 ? (chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)).readUInt32BE(1) : 0
+    if (declared > maxReceiveBytes || size > maxReceiveBytes + 5) {
+      tooLarge = true
+      stream.off('data', onData)
+      chunks.length = 0
+      guarded(stream, () => { failStream(stream, status.RESOURCE_EXHAUSTED, `Received message larger than max (${Math.max(declared, size - 5)} vs ${maxReceiveBytes})`) })
     }
   }
   stream.on('data', onData)
@@ -136,9 +150,9 @@ function receive (stream: ServerHttp2Stream, m: LeanMethod, maxReceiveBytes: num
     if (tooLarge) return
     // a Watch lives on: nothing of its request may stay attached to the stream
     stream.off('data', onData)
-    const body = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)
-    chunks.length = 0
     guarded(stream, () => {
+      const body = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)
+      chunks.length = 0
       const request = readRequest(stream, m, body)
       if (request === undefined) return
       served++

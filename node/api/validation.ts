@@ -219,7 +219,8 @@ function text (v: unknown, path: string, required: boolean, maxBytes: number): s
   // UTF-8 never takes fewer bytes than UTF-16 code units, so a huge string
   // is rejected on its length without encoding it.
   if (v.length > maxBytes || Buffer.byteLength(v, 'utf8') > maxBytes) fail(path, `must be at most ${maxBytes} bytes`)
-  // protobufjs decodes a surrogate's 3 bytes as they came: such text cannot be sent back as UTF-8 nor put in a status
+  // protobuf from the wire cannot hold one (Node decodes those bytes to U+FFFD); in-process callers can, and
+  // such text can be neither sent back as UTF-8 nor put into a status
   if (!isWellFormed(v)) fail(path, 'must be valid Unicode (it holds a lone surrogate)')
   return v
 }

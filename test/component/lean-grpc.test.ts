@@ -31,9 +31,17 @@ async function startServer (): Promise<{ server: grpc.Server, addr: string }> {
     }, log),
     Register: handlerOf(req => ({ instance: req.instance }), log)
   }
-  // Pick is a handler that breaks: it throws at once ("now"), or answers with what its serializer cannot encode
+  // Pick is a handler that misbehaves: it throws at once ("now"), answers what its serializer cannot
+  // encode ("later"), answers twice ("twice"), or fails with a code that is not one ("weird")
   const Pick: grpc.handleUnaryCall<any, any> = (call, cb) => {
-    if (call.request.service === 'now') throw new Error('boom')
+    const svc = call.request.service
+    if (svc === 'now') throw new Error('boom')
+    if (svc === 'twice') {
+      cb(null, { instance: { service: 'first' } })
+      cb({ code: grpc.status.INTERNAL, details: 'second' }, null)
+      return
+    }
+    if (svc === 'weird') return cb({ code: 'weird' as unknown as number, details: 'odd code' }, null)
     setTimeout(() => { cb(null, { instance: 'not an Instance' }) }, 5)
   }
   server.addService(service, { ...handlers, Pick, Watch: () => { throw new Error('Watch must take the lean path') } })
@@ -149,11 +157,20 @@ describe('lean gRPC path', () => {
     expect(err).toMatchObject({ code: grpc.status.INVALID_ARGUMENT, details: `strategy: unknown "100% ${'x'.repeat(50)}é \ufffd"` })
   })
 
-  it.each([['throws', 'now'], ['answers what cannot be encoded', 'later']])('answers UNKNOWN when a handler %s, and keeps serving', async (_what, svc) => {
+  it.each([
+    ['throws', 'now', grpc.status.UNKNOWN, 'Unknown error'],
+    ['answers what cannot be encoded', 'later', grpc.status.INTERNAL, 'Error serializing response'],
+    ['fails with a code that is not one', 'weird', grpc.status.UNKNOWN, 'odd code']
+  ])('answers as grpc-js does when a handler %s, and keeps serving', async (_what, svc, code, details) => {
     const err = await unary(clients.registry, 'Pick', { service: svc }).catch((e: grpc.ServiceError) => e)
-    expect(err).toMatchObject({ code: grpc.status.UNKNOWN, details: 'Unknown error' })
+    expect(err).toMatchObject({ code, details })
     const ok = await unary<{ instances: Array<{ service: string }> }>(clients.registry, 'Discover', { service: 'after' })
     expect(ok.instances[0].service).toBe('after')
+  })
+
+  it('sends the first of two answers a handler gives', async () => {
+    const res = await unary<{ instance: { service: string } }>(clients.registry, 'Pick', { service: 'twice' })
+    expect(res.instance.service).toBe('first')
   })
 
   it('leaves other methods to grpc-js', async () => {
@@ -196,7 +213,8 @@ describe('lean gRPC path', () => {
     ['a compressed flag without grpc-encoding', frame(request('web'), 1), '13', /compressed/],
     ['bytes that are not a DiscoverRequest', frame(Buffer.from([0xff, 0xff, 0xff, 0xff, 0x0f])), '13', /deserializing/],
     ['a message over the limit', frame(Buffer.alloc(MAX + 1, 0x0a)), '8', /larger than max \(65537 vs 65536\)/],
-    ['a header declaring a message over the limit', frame(Buffer.alloc(10), 0, 1 << 30), '8', /larger than max \(1073741824 vs 65536\)/]
+    ['a header declaring a message over the limit', frame(Buffer.alloc(10), 0, 1 << 30), '8', /larger than max \(1073741824 vs 65536\)/],
+    ['a small message followed by more than the limit', Buffer.concat([frame(request('web')), Buffer.alloc(MAX + 10)]), '8', /larger than max/]
   ])('fails a call with %s, names it, and keeps serving', async (_name, body, code, details) => {
     const res = await rawCall(addr, body)
     expect(res.grpcStatus).toBe(code)
@@ -255,6 +273,8 @@ describe('lean gRPC path', () => {
       const trailers = new Promise<http2.IncomingHttpHeaders>(resolve => { req.on('trailers', resolve) })
       // nothing read: the window and the buffers fill, and the server waits for a drain
       await new Promise(resolve => setTimeout(resolve, 300))
+      // past one writable buffer (16 KB: 4 events), so through drains, up to the window (64 KB: 16)
+      expect(flood.written).toBeGreaterThan(4)
       expect(flood.written).toBeLessThan(FLOOD_EVENTS)
       req.on('data', (c: Buffer) => { got.push(c) })
       req.resume()
@@ -272,6 +292,7 @@ describe('lean gRPC path', () => {
   })
 
   it('refuses a server it cannot hook into', () => {
-    expect(() => { serveLean({} as grpc.Server, { unary: [], serverStream: [] }, MAX) }).toThrow(/per-stream handler/)
+    expect(() => { serveLean({} as grpc.Server, { unary: [], serverStream: [] }, MAX) }).toThrow(/this grpc-js has no onStreamOpened/)
+    expect(() => { serveLean({ onStreamOpened: () => {} } as unknown as grpc.Server, { unary: [], serverStream: [] }, MAX) }).toThrow(/no per-stream handler _streamHandler/)
   })
 })
