@@ -22,7 +22,6 @@ const TRAILERS_ONLY: OutgoingHttpHeaders = { ':status': 200, 'content-type': 'ap
  * answer, as grpc-js sends it.
  */
 export class LeanStreamOut implements StreamOut {
-  private started = false
   private ended = false
   private status: OutgoingHttpHeaders = OK_TRAILERS
 
@@ -43,7 +42,7 @@ export class LeanStreamOut implements StreamOut {
     if (this.ended || this.gone()) return
     const trailers = { 'grpc-status': String(status.code ?? Status.UNKNOWN), 'grpc-message': encodeURI(wellFormed(status.details ?? '')) }
     this.ended = true
-    if (!this.started) {
+    if (!this.stream.headersSent) {
       this.stream.respond({ ...TRAILERS_ONLY, ...trailers }, { endStream: true })
       return
     }
@@ -69,8 +68,7 @@ export class LeanStreamOut implements StreamOut {
   }
 
   private start (): void {
-    if (this.started) return
-    this.started = true
+    if (this.stream.headersSent) return
     this.stream.respond(ANSWER_HEADERS, { waitForTrailers: true })
     this.stream.once('wantTrailers', () => { this.stream.sendTrailers(this.status) })
   }

@@ -1,9 +1,8 @@
 import '../../node/polyfill.js'
 import { fork } from 'node:child_process'
-import http2 from 'node:http2'
 import { fileURLToPath } from 'node:url'
-import * as grpc from '@grpc/grpc-js'
-import { loadProtos, serviceClients } from '../../node/api/protos.js'
+import { serviceClients } from '../../node/api/protos.js'
+import { startBareGrpc, startBareH2 } from './bare-servers.js'
 import { h2Load } from './h2-load.js'
 import { hasH2load, runH2load } from './h2load-runner.js'
 
@@ -12,31 +11,15 @@ import { hasH2load, runH2load } from './h2load-runner.js'
 // (the slow path of a node) and node:http2 answering in gRPC's bytes with no
 // decoding at all (under the lean path, node/api/lean-grpc.ts).
 const PORT = 7990
-const servers: Record<string, () => void> = {
-  'grpc-js': () => {
-    const g = loadProtos().grpcObject as any
-    const server = new grpc.Server()
-    server.addService(g.grapevine.v1.Registry.service, { Discover: (_call: unknown, cb: grpc.sendUnaryData<unknown>) => { cb(null, { instances: [] }) } })
-    server.bindAsync(`127.0.0.1:${PORT}`, grpc.ServerCredentials.createInsecure(), () => { process.send?.('ready') })
-  },
-  'node:http2': () => {
-    const empty = Buffer.alloc(5)
-    const server = http2.createServer()
-    server.on('stream', stream => {
-      stream.on('data', () => {})
-      stream.once('end', () => {
-        stream.respond({ ':status': 200, 'content-type': 'application/grpc+proto' }, { waitForTrailers: true })
-        stream.once('wantTrailers', () => { stream.sendTrailers({ 'grpc-status': '0' }) })
-        stream.end(empty)
-      })
-    })
-    server.listen(PORT, '127.0.0.1', () => { process.send?.('ready') })
-  }
+const servers: Record<string, () => Promise<void>> = {
+  'grpc-js': async () => { await startBareGrpc(PORT) },
+  'node:http2': async () => { await startBareH2(PORT) }
 }
 
 const role = process.argv[2]
 if (role != null && role in servers) {
-  servers[role]()
+  await servers[role]()
+  process.send?.('ready')
 } else {
   for (const name of Object.keys(servers)) {
     const child = fork(fileURLToPath(import.meta.url), [name])

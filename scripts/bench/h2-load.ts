@@ -1,4 +1,5 @@
 import http2 from 'node:http2'
+import { grpcFrame } from '../../node/api/encoded.js'
 
 /** Options of one load run. */
 export interface H2LoadOptions {
@@ -30,9 +31,7 @@ export interface H2LoadResult {
  * server; on two cores it, not the node, would be what gets measured.
  */
 export async function h2Load (o: H2LoadOptions): Promise<H2LoadResult> {
-  const frame = Buffer.alloc(5 + o.message.length)
-  frame.writeUInt32BE(o.message.length, 1)
-  o.message.copy(frame, 5)
+  const frame = grpcFrame(o.message)
   const sessions = Array.from({ length: o.connections }, () => http2.connect(`http://${o.addr}`))
   const headers = { ':method': 'POST', ':path': o.path, 'content-type': 'application/grpc', te: 'trailers' }
   const latencies: number[] = []

@@ -3,6 +3,7 @@ import { writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import type { H2LoadOptions } from './h2-load.js'
+import { grpcFrame } from '../../node/api/encoded.js'
 
 /** What h2load reported. */
 export interface H2loadReport {
@@ -24,9 +25,7 @@ export async function hasH2load (): Promise<boolean> {
  * on two cores the server, not the client, is what gets measured.
  */
 export async function runH2load (o: H2LoadOptions): Promise<H2loadReport> {
-  const frame = Buffer.alloc(5 + o.message.length)
-  frame.writeUInt32BE(o.message.length, 1)
-  o.message.copy(frame, 5)
+  const frame = grpcFrame(o.message)
   const body = path.join(tmpdir(), `grapevine-h2load-${process.pid}.bin`)
   await writeFile(body, frame)
   const perConn = Math.max(1, Math.round(o.inFlight / o.connections))

@@ -1,5 +1,6 @@
 import http2 from 'node:http2'
 import { monoMs } from './bench-util.js'
+import { grpcFrame } from '../../node/api/encoded.js'
 
 /**
  * A forked load worker for Register (see register-pool.ts). It sends one
@@ -57,9 +58,7 @@ type Msg = { cmd: 'run', id: number, jobs: RegisterJob[] } | { cmd: 'exit' }
 
 async function runJob (job: RegisterJob): Promise<RegisterJobResult> {
   const template = Buffer.from(job.template, 'base64')
-  const frame = Buffer.alloc(5 + template.length)
-  frame.writeUInt32BE(template.length, 1)
-  template.copy(frame, 5)
+  const frame = grpcFrame(template)
   const digitsAt = 5 + job.idOffset
   const sessions = Array.from({ length: job.connections }, () => {
     const s = http2.connect(`http://${job.addr}`)

@@ -4,7 +4,9 @@ import http2 from 'node:http2'
 import net from 'node:net'
 import { fileURLToPath } from 'node:url'
 import * as grpc from '@grpc/grpc-js'
-import { loadProtos, serviceClients } from '../../node/api/protos.js'
+import { grpcFrame } from '../../node/api/encoded.js'
+import { serviceClients } from '../../node/api/protos.js'
+import { startBareGrpc, startBareH2 } from './bare-servers.js'
 import { percentile } from './bench-cluster.js'
 import { envNum, sleep } from './bench-util.js'
 
@@ -20,27 +22,13 @@ const TCP_PORT = 7993
 const H2_PORT = 7994
 const GRPC_PORT = 7995
 // an empty gRPC message: no compression, length 0
-const EMPTY_FRAME = Buffer.from([0, 0, 0, 0, 0])
+const EMPTY_FRAME = grpcFrame(Buffer.alloc(0))
 
 if (process.argv[2] === 'server') {
   net.createServer(s => { s.setNoDelay(true); s.on('data', d => s.write(d)) }).listen(TCP_PORT, '127.0.0.1')
-  const h2 = http2.createServer()
-  h2.on('stream', stream => {
-    stream.on('data', () => {})
-    stream.on('end', () => {
-      stream.respond({ ':status': 200, 'content-type': 'application/grpc' }, { waitForTrailers: true })
-      stream.on('wantTrailers', () => { stream.sendTrailers({ 'grpc-status': '0' }) })
-      stream.end(EMPTY_FRAME)
-    })
-  })
-  h2.listen(H2_PORT, '127.0.0.1')
-  const g = loadProtos().grpcObject as any
-  const server = new grpc.Server()
-  server.addService(g.grapevine.v1.Registry.service, { Discover: (_call: unknown, cb: grpc.sendUnaryData<unknown>) => { cb(null, { instances: [] }) } })
-  server.bindAsync(`127.0.0.1:${GRPC_PORT}`, grpc.ServerCredentials.createInsecure(), err => {
-    if (err != null) throw err
-    process.send?.('ready')
-  })
+  await startBareH2(H2_PORT)
+  await startBareGrpc(GRPC_PORT)
+  process.send?.('ready')
 } else {
   const child = fork(fileURLToPath(import.meta.url), ['server'])
   try {

@@ -3,6 +3,7 @@ import type * as grpc from '@grpc/grpc-js'
 import { connect, openWatch } from '../../client/client.js'
 import type { GrapevineClients, WireWatchEvent } from '../../client/client.js'
 import { monoMs } from './bench-util.js'
+import { grpcFrame } from '../../node/api/encoded.js'
 
 /**
  * A forked holder of Watch streams (see watch-fanout.ts): opens `streams`
@@ -71,9 +72,7 @@ function openGrpcJs (addr: string, service: string, streams: number, channels: n
 }
 
 function openLean (addr: string, path: string, request: Buffer, streams: number, channels: number, idPrefix: string, idWidth: number): void {
-  const frame = Buffer.alloc(5 + request.length)
-  frame.writeUInt32BE(request.length, 1)
-  request.copy(frame, 5)
+  const frame = grpcFrame(request)
   const prefix = Buffer.from(idPrefix, 'latin1')
   const sessions = Array.from({ length: channels }, () => {
     const s = http2.connect(`http://${addr}`)
