@@ -44,8 +44,10 @@ type Serve = (stream: ServerHttp2Stream, request: unknown) => void
  * machinery: the request is read, decoded and answered on the HTTP/2 stream
  * directly, in the bytes grpc-js would send. That machinery (interceptor
  * chain, metadata, stream decoder, metrics recorder: about 30 objects a
- * call) cost Discover more CPU than the answer itself, and an idle Watch
- * more memory than the watch (README, Discover and fan-out).
+ * call) cost Discover more CPU than the answer itself, an idle Watch
+ * more memory than the watch (README, Discover and fan-out), and an owner's
+ * Register CPU ahead of the gossip batch that carries it (README,
+ * propagation).
  *
  * Anything off the common path goes to grpc-js as before: other methods, a
  * content type grpc-js would refuse, a compressed request. Not done here: a

@@ -16,7 +16,8 @@ export interface ServerHandlers {
 }
 
 const MAX_RECEIVE_BYTES = 4 * 1024 * 1024
-const LEAN_UNARY = ['Discover', 'Pick']
+// the hot reads, and the writes every client repeats (a fleet heartbeats all the time)
+const LEAN_UNARY = ['Discover', 'Pick', 'Register', 'Heartbeat', 'Deregister']
 
 /** Creates the gRPC server with Registry, Cluster, Health and server reflection. */
 export function createGrpcServer (h: ServerHandlers): grpc.Server {
@@ -32,7 +33,7 @@ export function createGrpcServer (h: ServerHandlers): grpc.Server {
     'grpc.enable_channelz': 0
   })
   server.addService(registry, h.registry)
-  // the hot reads and Watch skip grpc-js's per-call machinery (lean-grpc.ts)
+  // these and Watch skip grpc-js's per-call machinery (lean-grpc.ts)
   serveLean(server, {
     unary: LEAN_UNARY.map(name => ({ ...registry[name], handler: h.registry[name] as grpc.handleUnaryCall<any, any> })),
     serverStream: [{ ...registry.Watch, open: h.watch }]

@@ -70,6 +70,9 @@ export async function createHost (init: HostInit): Promise<Host> {
         asyncValidation: true,
         // IDONTWANT saves a relay's copy; with no relays it was 3 writes per batch per node for nothing
         idontwantMinDataSize: Number.MAX_SAFE_INTEGER,
+        // a published batch is encoded once for every peer, not once per peer (no control messages
+        // ride along; gossipsub sends those on its heartbeat)
+        batchPublish: true,
         D: d,
         Dlo: d,
         Dhi: d * 2,

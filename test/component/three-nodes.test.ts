@@ -71,6 +71,8 @@ describe('three nodes in one process', () => {
     const res = await unary<any>(clients[0].registry, 'Register', { instance: { service: 'pay', instance_id: 'p1', address: '10.0.0.7', port: 8080, tags: ['v2'] } })
     expect(res.instance.owner_node).toBe(nodes[0].id)
     expect(res.instance.status).toBe('PASSING')
+    // so does Register (server.ts LEAN_UNARY)
+    expect(leanCallsServed()).toBe(leanBefore + 2)
     const lean = leanCallsServed()
     const seen = await waitFor(async () => (await discover(2, 'pay')).find(i => i.instance_id === 'p1'), { message: 'p1 on node c' })
     expect(seen).toMatchObject({ address: '10.0.0.7', port: 8080, tags: ['v2'], weight: 100 })
