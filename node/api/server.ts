@@ -28,9 +28,9 @@ export function createGrpcServer (h: ServerHandlers): grpc.Server {
     // a slow client must not hold a node's memory: cap what one message may be
     'grpc.max_receive_message_length': MAX_RECEIVE_BYTES,
     'grpc.keepalive_time_ms': 30_000,
-    'grpc.keepalive_permit_without_calls': 1,
-    // nothing here serves channelz; its per-call bookkeeping was about 1% of an owner's CPU under load
-    'grpc.enable_channelz': 0
+    'grpc.keepalive_permit_without_calls': 1
+    // channelz stays on: grpc-js's forceShutdown finds the sessions it cuts through it (with it off a
+    // call outlived the stop); its per-call cost is gone with the hot methods on the lean path
   })
   server.addService(registry, h.registry)
   // these and Watch skip grpc-js's per-call machinery (lean-grpc.ts)
