@@ -59,6 +59,7 @@ export function unary (fn: Unary, log: Logger): (call: ServerUnaryCall<any, any>
 /** Handlers of grapevine.v1.Registry: thin, validation at the edge, domain below. */
 export function registryService (c: RegistryServiceComponents): UntypedServiceImplementation {
   const log = c.logger
+  const openWatch = watchOpener(c)
   return {
     Register: unary(req => {
       const { instance, ttlMs } = parseRegister(req, c.defaultTtlMs)
@@ -112,7 +113,7 @@ export function registryService (c: RegistryServiceComponents): UntypedServiceIm
       services.sort((a, b) => (a.name < b.name ? -1 : 1))
       return { services }
     }, log),
-    Watch: (call: ServerWritableStream<any, any>) => { watchOpener(c)(call.request, grpcStreamOut(call)) }
+    Watch: (call: ServerWritableStream<any, any>) => { openWatch(call.request, grpcStreamOut(call)) }
   }
 }
 

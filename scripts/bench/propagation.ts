@@ -3,8 +3,8 @@ import { Worker } from 'node:worker_threads'
 import { unary } from '../../client/client.js'
 import type { LocalCluster } from '../../cluster/launcher.js'
 import { percentile, report, withCluster } from './bench-cluster.js'
+import { monoMs } from './bench-util.js'
 import type { WatchThreadReply, WatchThreadRequest } from './watch-thread.js'
-import { monotonicMs } from './watch-timer.js'
 
 // 5 node processes; 100 registrations a second for 30 s on node 1; the time
 // from each Register call to its UPSERT on a Watch on every other node. The
@@ -25,7 +25,7 @@ class WatchThread {
     this.ready = this.next().then(() => {})
   }
 
-  /** Each watch's arrivals (id, monotonicMs) of ids starting with `prefix`, once every open one has `count`. */
+  /** Each watch's arrivals (id, monoMs) of ids starting with `prefix`, once every open one has `count`. */
   async collect (prefix: string, count: number): Promise<Array<Array<[string, number]>>> {
     const answer = this.next()
     this.send({ type: 'collect', prefix, count })
@@ -60,21 +60,21 @@ class WatchThread {
 /**
  * `count` Registers on node 1 at RATE a second, paced by the schedule, not
  * by the previous call (a slow call does not slow the load); `sent` gets
- * each id and when its call started (monotonicMs). Returns the calls'
+ * each id and when its call started (monoMs). Returns the calls'
  * latencies, sorted.
  */
 async function registerPaced (cluster: LocalCluster, prefix: string, count: number, sent: (id: string, at: number) => void): Promise<number[]> {
-  const started = monotonicMs()
+  const started = monoMs()
   const calls: Array<Promise<unknown>> = []
   const lat: number[] = []
   for (let n = 0; n < count; n++) {
-    const wait = started + (n * 1000) / RATE - monotonicMs()
+    const wait = started + (n * 1000) / RATE - monoMs()
     if (wait > 0) await new Promise(resolve => setTimeout(resolve, wait))
     const id = `${prefix}${n}`
-    const t = monotonicMs()
+    const t = monoMs()
     sent(id, t)
     calls.push(unary(cluster.clients(1).registry, 'Register', { instance: { service: 'bench', instance_id: id, address: '10.1.0.1', port: 1 + (n % 60000) }, ttl_seconds: 600 })
-      .then(() => { lat.push(monotonicMs() - t) }))
+      .then(() => { lat.push(monoMs() - t) }))
   }
   await Promise.all(calls)
   return lat.sort((a, b) => a - b)

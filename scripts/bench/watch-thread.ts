@@ -7,7 +7,7 @@ import { WatchRecorderLite } from './watch-timer.js'
 // The watches of bench:propagation, on their own thread: a program that
 // watches is not the one that registers, and with both on one event loop
 // the Register answers and the four streams' events queued behind each
-// other (the figure was about 10% higher). Arrival times are monotonicMs(),
+// other (the figure was about 10% higher). Arrival times are monoMs(),
 // the clock the registering thread reads too.
 
 /** What the registering thread asks. */

@@ -1,13 +1,9 @@
 import type * as grpc from '@grpc/grpc-js'
 import { openWatch } from '../../client/client.js'
 import type { WireWatchEvent } from '../../client/client.js'
+import { monoMs } from './bench-util.js'
 
-/** Milliseconds on the process's monotonic clock: one clock for every thread of the process. */
-export function monotonicMs (): number {
-  return Number(process.hrtime.bigint()) / 1e6
-}
-
-/** A watch that notes when each instance's first UPSERT arrived (monotonicMs()). */
+/** A watch that notes when each instance's first UPSERT arrived (monoMs(): one clock for every thread of the process). */
 export class WatchRecorderLite {
   readonly arrivals = new Map<string, number>()
   synced = false
@@ -18,7 +14,7 @@ export class WatchRecorderLite {
     this.call.on('data', (ev: WireWatchEvent) => {
       if (ev.type === 'SYNCED') this.synced = true
       const id = ev.instance?.instance_id
-      if (ev.type === 'UPSERT' && id != null && !this.arrivals.has(id)) this.arrivals.set(id, monotonicMs())
+      if (ev.type === 'UPSERT' && id != null && !this.arrivals.has(id)) this.arrivals.set(id, monoMs())
     })
     this.call.on('error', () => {})
   }
