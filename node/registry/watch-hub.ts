@@ -51,7 +51,7 @@ export interface WatchHandle {
 
 // SYNCED has no key of its own; this one sorts it among the per-key events
 const SYNCED_KEY = '\u0000synced'
-// resuming from it on any node sends everything: the token of a watch cut mid-snapshot
+// the token of snapshot events: resumed from on any node, it means RESET and a fresh snapshot
 const EMPTY_TOKEN = encodeVector([])
 // RESET goes before the snapshot that follows it (the queue is in insertion order)
 const RESET_KEY = '\u0000reset'
@@ -131,7 +131,7 @@ export class WatchHub {
   }
 
   // Snapshot events carry the empty vector's token: resumed mid-snapshot on any node,
-  // a watch gets the whole snapshot again. Only SYNCED carries the current token.
+  // a watch gets a RESET and the whole snapshot again. Only SYNCED carries the current token.
   private sendSnapshot (w: Watcher): void {
     const token = this.token()
     const services = w.filter.service === '' ? this.components.registry.services() : one(this.components.registry, w.filter.service)
@@ -144,6 +144,13 @@ export class WatchHub {
   // Sends what changed since `vector`; waits (briefly) while this node is behind it.
   private resume (w: Watcher, vector: VectorEntry[], deadline: number): void {
     if (w.closed) return
+    if (vector.length === 0) {
+      // the token of snapshot events (or of an empty registry): the watcher may hold any key,
+      // including ones whose tombstones are gone by now; only a RESET and a snapshot are exact
+      w.queueReset()
+      this.sendSnapshot(w)
+      return
+    }
     const keys = this.changedSince(vector)
     if (keys === 'behind' && Date.now() < deadline) {
       this.components.requestCatchUp()
@@ -187,14 +194,12 @@ export class WatchHub {
     const keys = new Set<string>()
     for (const o of reg.owners.values()) {
       const t = theirs.get(o.owner)
-      if (t == null) {
-        // an owner the watcher never heard of: everything it holds is news
-        for (const e of o.entries.values()) keys.add(e.key)
-        continue
-      }
-      const delta = o.deltaSince(t)
-      // the watcher saw nothing of this owner (seq 0): everything it holds is news
-      if (delta == null && t.seq === 0) {
+      const delta = t == null ? null : o.deltaSince(t)
+      // an owner the token does not know (or at seq 0): everything this node holds of it is news.
+      // The watcher may still hold some of its keys (events cut mid-batch carry the token before
+      // the batch): with tombstones of this epoch pruned, their deletes can no longer be told
+      if (t == null || (delta == null && t.seq === 0)) {
+        if (o.floor.seq > 0) return 'unknown'
         for (const e of o.entries.values()) keys.add(e.key)
         continue
       }
@@ -248,15 +253,27 @@ class Watcher {
     } else if (before != null && this.matchesService(before.service)) {
       event = { type: 'DELETE', service: before.service, instanceId: key.slice(key.indexOf('/') + 1), token }
     }
-    if (event != null && !this.queue.push(key, event, initial)) this.overflow()
+    if (event == null) return
+    if (initial) {
+      this.queue.pushInitial(key, event)
+      return
+    }
+    // a key whose snapshot (or catch-up) event has not gone out yet is updated where it stands,
+    // ahead of SYNCED, and keeps that event's older token (see CoalescingQueue)
+    const waiting = this.queue.initialEvent(key)
+    if (waiting !== undefined) {
+      this.queue.replaceInitial(key, { ...event, token: waiting.token })
+      return
+    }
+    if (!this.queue.push(key, event)) this.overflow()
   }
 
   queueReset (): void {
-    this.queue.push(RESET_KEY, { type: 'RESET', token: EMPTY_TOKEN }, true)
+    this.queue.pushInitial(RESET_KEY, { type: 'RESET', token: EMPTY_TOKEN })
   }
 
   queueSynced (token: Uint8Array): void {
-    this.queue.push(SYNCED_KEY, { type: 'SYNCED', token }, true)
+    this.queue.pushInitial(SYNCED_KEY, { type: 'SYNCED', token })
   }
 
   /** Writes queued events until the sink is full. */

@@ -42,13 +42,13 @@ function show (ev: WatchEvent): string {
 
 const ALL: WatchFilter = { service: '', tags: [] }
 
-function setup (init: { queueMax?: number, catchUpMs?: number } = {}): { reg: Registry, hub: WatchHub, catchUp: ReturnType<typeof vi.fn>, warn: ReturnType<typeof vi.spyOn> } {
-  const { reg } = clockedRegistry()
+function setup (init: { queueMax?: number, catchUpMs?: number } = {}): { reg: Registry, hub: WatchHub, clock: { t: number }, catchUp: ReturnType<typeof vi.fn>, warn: ReturnType<typeof vi.spyOn> } {
+  const { reg, clock } = clockedRegistry()
   const logger = pino({ level: 'silent' })
   const warn = vi.spyOn(logger, 'warn')
   const catchUp = vi.fn()
   const hub = new WatchHub({ registry: reg, logger, requestCatchUp: catchUp }, { queueMax: 100, catchUpMs: 5000, ...init })
-  return { reg, hub, catchUp, warn }
+  return { reg, hub, clock, catchUp, warn }
 }
 
 /** Seeds owner A with pay/p1 (blue), pay/p2, cart/c1 at seqs 1..3. */
@@ -301,9 +301,10 @@ describe('WatchHub resume tokens inside a batch (chaos run bug A)', () => {
     expect(live.slice(0, 2).every(e => Buffer.from(e.token).equals(Buffer.from(before)))).toBe(true)
     expect(Buffer.from(live[2].token).equals(Buffer.from(hub.token()))).toBe(true)
     // cut after the first event: resuming from its token sends the whole batch again
+    // (here the token before the batch is the empty one, which resumes as RESET and a snapshot)
     const resumed = testSink()
     hub.open(ALL, decodeVector(live[0].token), resumed)
-    expect(resumed.events.map(show)).toEqual(['UPSERT pay/p1', 'UPSERT pay/p2', 'UPSERT cart/c1', 'SYNCED'])
+    expect(resumed.events.map(show)).toEqual(['RESET', 'UPSERT pay/p1', 'UPSERT pay/p2', 'UPSERT cart/c1', 'SYNCED'])
   })
 
   it('a watch opened after changes nobody watched: the first batch\'s earlier events carry the state at its opening', () => {
@@ -321,7 +322,7 @@ describe('WatchHub resume tokens inside a batch (chaos run bug A)', () => {
     expect(decodeVector(live[1].token)[0].seq).toBe(3)
   })
 
-  it('snapshot events carry the empty token: resumed mid-snapshot, the snapshot comes again', () => {
+  it('snapshot events carry the empty token: resumed mid-snapshot, RESET and the snapshot come again', () => {
     const { reg, hub } = setup()
     seed(reg)
     const sink = testSink()
@@ -330,7 +331,83 @@ describe('WatchHub resume tokens inside a batch (chaos run bug A)', () => {
     expect(decodeVector(first.token)).toEqual([])
     const resumed = testSink()
     hub.open(ALL, decodeVector(first.token), resumed)
-    expect(resumed.events.map(show).sort()).toEqual(['SYNCED', 'UPSERT cart/c1', 'UPSERT pay/p1', 'UPSERT pay/p2'])
+    const shown = resumed.events.map(show)
+    expect(shown[0]).toBe('RESET')
+    expect(shown.slice(1).sort()).toEqual(['SYNCED', 'UPSERT cart/c1', 'UPSERT pay/p1', 'UPSERT pay/p2'])
+  })
+
+  it('resumed from a snapshot event after the deleted key\'s tombstone was pruned: RESET, so the watcher drops it (review)', () => {
+    const { reg, hub, clock } = setup()
+    reg.applyBatch(batch('A', 1, put(1, rec('pay', 'p1')), put(2, rec('pay', 'p2'))))
+    const s = testSink()
+    s.pause()
+    hub.open(ALL, null, s)
+    // the client got the first snapshot event only, then the connection dropped
+    expect(s.events.map(show)).toEqual(['UPSERT pay/p1'])
+    reg.applyBatch(batch('A', 1, del(3, 'pay/p1')))
+    clock.t += 11 * 60_000
+    expect(reg.prune(10 * 60_000, 100_000)).toBe(1)
+    const r = testSink()
+    hub.open(ALL, decodeVector(s.events[0].token), r)
+    expect(r.events.map(show)).toEqual(['RESET', 'UPSERT pay/p2', 'SYNCED'])
+  })
+})
+
+describe('WatchHub: a slow watcher still in its snapshot (review)', () => {
+  it('a key changed while its snapshot event waits is updated in place, before SYNCED, with the snapshot token', () => {
+    const { reg, hub } = setup()
+    reg.applyBatch(batch('A', 1, put(1, rec('pay', 'p1')), put(2, rec('pay', 'p2')), put(3, rec('pay', 'p3'))))
+    const s = testSink()
+    s.pause()
+    hub.open(ALL, null, s)
+    reg.applyBatch(batch('A', 1, put(4, rec('pay', 'p2', { status: 'WARNING', updatedAtMs: 2000 })), put(5, rec('pay', 'p4'))))
+    s.release()
+    expect(s.events.map(show)).toEqual(['UPSERT pay/p1', 'UPSERT pay/p2', 'UPSERT pay/p3', 'SYNCED', 'UPSERT pay/p4'])
+    const p2 = s.events[1]
+    expect(p2.type === 'UPSERT' && p2.record.status).toBe('WARNING')
+    expect(decodeVector(p2.token)).toEqual([])
+    expect(decodeVector(s.events[4].token)[0].seq).toBe(5)
+  })
+
+  it('a snapshot larger than the queue bound does not count against it: live changes still fit', () => {
+    const { reg, hub } = setup({ queueMax: 3 })
+    reg.applyBatch(batch('A', 1, ...[1, 2, 3, 4, 5].map(i => put(i, rec('pay', `p${i}`)))))
+    const s = testSink()
+    s.pause()
+    hub.open(ALL, null, s)
+    reg.applyBatch(batch('A', 1, put(6, rec('pay', 'p6'))))
+    reg.applyBatch(batch('A', 1, put(7, rec('pay', 'p7')), put(8, rec('pay', 'p8'))))
+    expect(s.failures).toEqual([])
+    // a fourth live key is past the bound
+    reg.applyBatch(batch('A', 1, put(9, rec('pay', 'p9'))))
+    expect(s.failures).toHaveLength(1)
+    expect(s.failures[0]).toBeInstanceOf(WatcherOverflowError)
+  })
+})
+
+describe('WatchHub resume with an owner whose tombstones were pruned', () => {
+  it('a token that does not name the owner cannot tell what the watcher holds of it: RESET and a snapshot', () => {
+    const { reg, hub, clock } = setup()
+    reg.applyBatch(batch('A', 1, put(1, rec('pay', 'p1'))))
+    const old = tokenNow(hub)
+    reg.applyBatch(batch('B', 1, put(1, rec('cart', 'c1')), put(2, rec('cart', 'c2'))))
+    reg.applyBatch(batch('B', 1, del(3, 'cart/c1')))
+    clock.t += 11 * 60_000
+    expect(reg.prune(10 * 60_000, 100_000)).toBe(1)
+    const s = testSink()
+    hub.open(ALL, old, s)
+    expect(s.events.map(show)).toEqual(['RESET', 'UPSERT pay/p1', 'UPSERT cart/c2', 'SYNCED'])
+  })
+
+  it('with every tombstone of the owner still there, only its keys come, DELETEs included', () => {
+    const { reg, hub } = setup()
+    reg.applyBatch(batch('A', 1, put(1, rec('pay', 'p1'))))
+    const old = tokenNow(hub)
+    reg.applyBatch(batch('B', 1, put(1, rec('cart', 'c1')), put(2, rec('cart', 'c2'))))
+    reg.applyBatch(batch('B', 1, del(3, 'cart/c1')))
+    const s = testSink()
+    hub.open(ALL, old, s)
+    expect(s.events.map(show)).toEqual(['DELETE cart/c1', 'UPSERT cart/c2', 'SYNCED'])
   })
 })
 

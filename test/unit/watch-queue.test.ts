@@ -49,10 +49,33 @@ describe('CoalescingQueue', () => {
     expect(q.push('b', 2)).toBe(true)
   })
 
+  it('sends the initial part first, unbounded; the bound counts live events only', () => {
+    const q = new CoalescingQueue<string>(1)
+    for (const k of ['s1', 's2', 's3']) q.pushInitial(k, k)
+    q.pushInitial('synced', 'SYNCED')
+    expect(q.push('x', 'x1')).toBe(true)
+    expect(q.push('y', 'y1')).toBe(false)
+    expect(q.size).toBe(5)
+    expect(drain(q)).toEqual(['s1', 's2', 's3', 'SYNCED', 'x1'])
+  })
+
+  it('replaces an initial event where it stands; a key without one is not replaced', () => {
+    const q = new CoalescingQueue<string>(5)
+    q.pushInitial('a', 'a0')
+    q.pushInitial('b', 'b0')
+    q.pushInitial('synced', 'SYNCED')
+    expect(q.initialEvent('a')).toBe('a0')
+    expect(q.replaceInitial('a', 'a1')).toBe(true)
+    expect(q.initialEvent('c')).toBeUndefined()
+    expect(q.replaceInitial('c', 'c1')).toBe(false)
+    expect(drain(q)).toEqual(['a1', 'b0', 'SYNCED'])
+    expect(q.initialEvent('a')).toBeUndefined()
+  })
+
   it('clear drops everything pending', () => {
     const q = new CoalescingQueue<number>(5)
     q.push('a', 1)
-    q.push('b', 2)
+    q.pushInitial('b', 2)
     q.clear()
     expect(q.size).toBe(0)
     expect(q.shift()).toBeUndefined()
