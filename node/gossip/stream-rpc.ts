@@ -51,12 +51,13 @@ export async function serve (host: Host, protocol: string, maxBytes: number, log
 }
 
 async function readAll (stream: Stream, maxBytes: number): Promise<Buffer> {
-  const chunks: Buffer[] = []
+  const chunks: Uint8Array[] = []
   let size = 0
   for await (const chunk of stream.source) {
     size += chunk.byteLength
     if (size > maxBytes) throw new ProtocolError(`message over ${maxBytes} bytes`)
-    chunks.push(Buffer.from(chunk.subarray()))
+    // kept as it came (the stream hands each chunk over): one copy, by the concat below, not two
+    chunks.push(chunk.subarray())
   }
   return Buffer.concat(chunks, size)
 }
