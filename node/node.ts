@@ -18,7 +18,7 @@ import type { MemberChange } from './membership/member-table.js'
 import { Discovery } from './registry/discovery.js'
 import { LocalOwner } from './registry/local-owner.js'
 import { Registry } from './registry/registry.js'
-import type { OwnerLiveness } from './registry/types.js'
+import { ownerStep } from './registry/owner-liveness.js'
 import { WatchHub } from './registry/watch-hub.js'
 import { MemoryReclaimer } from './memory-reclaimer.js'
 import { Persister } from './persister.js'
@@ -187,19 +187,30 @@ export class GrapevineNode {
     return this.parts.watchHub
   }
 
-  // Folds membership into the view: DEAD owners' records go CRITICAL, LEFT ones go.
+  // Folds membership into the view (owner-liveness.ts): DEAD owners' records go CRITICAL, LEFT ones go.
   private memberChanged ({ member, previous }: MemberChange, logger: Logger): void {
     if (previous?.state !== member.state) logger.info({ member: member.name, peer: member.id.slice(-8), state: member.state, incarnation: member.incarnation }, 'member state changed')
     if (member.id === this.id) return
-    const liveness: OwnerLiveness = member.state === 'DEAD' ? 'dead' : member.state === 'LEFT' ? 'gone' : 'alive'
-    this.parts.registry?.setLiveness(member.id, liveness)
-    if (liveness !== 'alive' || this.parts.replicator == null) return
+    const { registry, replicator } = this.parts
+    const step = ownerStep(member, previous, registry?.owners.get(member.id)?.liveness)
+    if (step.set != null) registry?.setLiveness(member.id, step.set)
+    if (step.pull == null) return
+    if (replicator == null) {
+      if (step.pull === 'then-alive') registry?.setLiveness(member.id, 'alive')
+      return
+    }
     const peer = peerIdFromString(member.id)
-    // a member back from DEAD or LEFT (or restarted) has state we dropped or lack: pull from it now
-    if (previous != null && (previous.state === 'DEAD' || previous.state === 'LEFT' || previous.incarnation < member.incarnation)) void this.parts.replicator.syncWith(peer)
-    // a member new to us: one pull at a time is enough (a joining node meeting five members at once
-    // would otherwise pull the whole registry five times); probes' vector hashes catch the rest
-    else if (previous == null) this.parts.replicator.syncIfIdle(peer)
+    if (step.pull === 'if-idle') {
+      replicator.syncIfIdle(peer)
+    } else if (step.pull === 'now') {
+      void replicator.syncWith(peer)
+    } else {
+      void replicator.syncWith(peer).finally(() => {
+        // unless it went down again meanwhile
+        const now = this.parts.membership?.table.get(member.id)
+        if (now != null && now.state !== 'DEAD' && now.state !== 'LEFT') registry?.setLiveness(member.id, 'alive')
+      })
+    }
   }
 
   // Drops the records of owners DEAD for longer than ownerReapMs, and old tombstones.

@@ -75,6 +75,8 @@ export class OwnerState {
   /** deltas from a stamp below this are unknown: tombstones up to it were pruned */
   floor: Stamp = { epoch: 0, seq: 0 }
   private tombstones = 0
+  /** the head reached before the last forget(): nothing older may replace what we had */
+  private forgotten: Stamp = { epoch: 0, seq: 0 }
   private liveCount = 0
 
   constructor (readonly owner: string) {}
@@ -105,7 +107,7 @@ export class OwnerState {
     if (batch.epoch > this.epoch) {
       // a new epoch replaces the whole sub-map: only a snapshot (or seq 1 on a
       // sub-map we never had) can do that without leaving old records behind
-      if (this.epoch !== 0 || first !== 1) return { kind: 'gap' }
+      if (this.epoch !== 0 || first !== 1 || batch.epoch <= this.forgotten.epoch) return { kind: 'gap' }
       this.epoch = batch.epoch
       // we never saw earlier epochs: a delta from one of them is unknown here
       this.floor = { epoch: batch.epoch, seq: 0 }
@@ -135,7 +137,7 @@ export class OwnerState {
    * record cannot come back and watchers learn of the delete.
    */
   replaceWith (snap: OwnerSnapshot, nowMs: number): KeyChange[] | null {
-    if (compareStamps(snap, this.head) <= 0) return null
+    if (compareStamps(snap, this.head) <= 0 || compareStamps(snap, this.forgotten) < 0) return null
     const head = { epoch: snap.epoch, seq: snap.seq }
     const changes: KeyChange[] = []
     const incoming = new Map(snap.entries.map(e => [e.key, e]))
@@ -218,6 +220,7 @@ export class OwnerState {
    */
   forget (nowMs: number): KeyChange[] {
     const changes = this.dropAll(nowMs)
+    if (compareStamps(this.head, this.forgotten) > 0) this.forgotten = this.head
     this.epoch = 0
     this.seq = 0
     return changes

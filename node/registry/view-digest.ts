@@ -2,7 +2,8 @@ import type { InstanceRecord } from './types.js'
 
 /**
  * An order-independent digest of the view: the XOR of a hash of each live
- * record's key and version (owner, registration, update time, status).
+ * record's key and version (owner, registration, update time, status,
+ * and whether its owner is DEAD here).
  * Kept incrementally: adding and removing a record are the same XOR.
  * Two nodes' digests are equal exactly when their views are (up to hash
  * collisions), whatever order they learned things in.
@@ -17,7 +18,9 @@ export class ViewDigest {
 
   /** Folds a record in (or out: XOR is its own inverse). */
   toggle (key: string, r: InstanceRecord): void {
-    hash128(`${key}\n${r.ownerNode}\n${r.registeredAtMs}\n${r.updatedAtMs}\n${r.status}`, this.acc)
+    // ownerDead only when set: a CRITICAL record of a DEAD owner is not the same view as one of
+    // an ALIVE owner (never eligible, even in panic); other records hash as before the flag
+    hash128(`${key}\n${r.ownerNode}\n${r.registeredAtMs}\n${r.updatedAtMs}\n${r.status}${r.ownerDead === true ? '\ndead' : ''}`, this.acc)
   }
 
   /** Hex digest. */

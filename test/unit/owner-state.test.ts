@@ -250,6 +250,42 @@ describe('OwnerState.dropAll / forget', () => {
   })
 })
 
+describe('OwnerState after forget: nothing older than what it forgot (review)', () => {
+  /** X at epoch 1: a1, a2 live, then a2 deleted at seq 3; a lagging copy stopped at seq 2. */
+  function forgottenAfterDelete (): { o: OwnerState, lagging: OwnerSnapshot } {
+    const o = new OwnerState('X')
+    const lag = new OwnerState('X')
+    o.applyBatch(batch('X', 1, put(1, a1), put(2, a2)), 0)
+    lag.applyBatch(batch('X', 1, put(1, a1), put(2, a2)), 0)
+    expect(o.applyBatch(batch('X', 1, del(3, K2)), 0).kind).toBe('applied')
+    o.forget(0)
+    return { o, lagging: lag.snapshot() }
+  }
+
+  it("refuses a lagging peer's older snapshot: a record seen deleted does not come back", () => {
+    const { o, lagging } = forgottenAfterDelete()
+    expect(o.replaceWith(lagging, 0)).toBeNull()
+    expect([...o.records()]).toEqual([])
+    expect(o.entries.get(K2)?.record).toBeNull()
+  })
+
+  it('takes a snapshot at (or past) the forgotten head', () => {
+    const { o } = forgottenAfterDelete()
+    const current = new OwnerState('X')
+    current.applyBatch(batch('X', 1, put(1, a1), put(2, a2), del(3, K2)), 0)
+    expect(o.replaceWith(current.snapshot(), 0)).not.toBeNull()
+    expect([...o.records()]).toEqual([a1])
+    expect(o.head).toEqual({ epoch: 1, seq: 3 })
+  })
+
+  it('a batch starting at seq 1 of the forgotten epoch is a gap (pull), of a later epoch a fresh start', () => {
+    const { o } = forgottenAfterDelete()
+    expect(o.applyBatch(batch('X', 1, put(1, a1)), 0).kind).toBe('gap')
+    expect(o.applyBatch(batch('X', 2, put(1, a3)), 0).kind).toBe('applied')
+    expect([...o.records()]).toEqual([a3])
+  })
+})
+
 describe('OwnerState.pruneTombstones', () => {
   function withTombstones (): OwnerState {
     const o = new OwnerState('X')

@@ -252,6 +252,19 @@ describe('Registry.digest', () => {
     expect(r2.digest()).not.toBe(r1.digest())
   })
 
+  it("differs when only the owner's liveness differs on a record already CRITICAL (review)", () => {
+    const { reg: r1 } = clockedRegistry()
+    const { reg: r2 } = clockedRegistry()
+    const b = batch('A', 1, put(1, rec('pay', 'p1', { status: 'CRITICAL' })))
+    r1.applyBatch(b)
+    r2.applyBatch(b)
+    r1.setLiveness('A', 'dead')
+    expect(r1.get('pay', KEY)?.ownerDead).toBe(true)
+    expect(r1.digest()).not.toBe(r2.digest())
+    r1.setLiveness('A', 'alive')
+    expect(r1.digest()).toBe(r2.digest())
+  })
+
   it('of an empty view is all zeros, and returns there when everything is deleted', () => {
     const { reg } = clockedRegistry()
     expect(reg.digest()).toBe('0'.repeat(32))
