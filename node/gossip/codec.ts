@@ -64,29 +64,89 @@ export function parseSyncRequest (raw: unknown): SyncRequest {
 /** Checks a sync answer from a peer. */
 export function parseSyncResponse (raw: unknown): SyncResponse {
   const o = obj(raw, 'sync')
-  const deltas = list(o.deltas, 'sync.deltas').map((d, i) => {
-    const p = `sync.deltas[${i}]`
-    const v = obj(d, p)
-    return {
-      owner: str(v.owner, `${p}.owner`, 1),
-      epoch: count(v.epoch, `${p}.epoch`),
-      since: count(v.since, `${p}.since`),
-      head: count(v.head, `${p}.head`),
-      entries: list(v.entries, `${p}.entries`).map((e, j) => parseEntry(e, `${p}.entries[${j}]`))
-    }
-  })
-  const snapshots = list(o.snapshots, 'sync.snapshots').map((s, i) => {
-    const p = `sync.snapshots[${i}]`
-    const v = obj(s, p)
-    return {
-      owner: str(v.owner, `${p}.owner`, 1),
-      epoch: count(v.epoch, `${p}.epoch`),
-      seq: count(v.seq, `${p}.seq`),
-      floor: stamp(v.floor, `${p}.floor`),
-      entries: list(v.entries, `${p}.entries`).map((e, j) => parseEntry(e, `${p}.entries[${j}]`))
-    }
-  })
+  const deltas = list(o.deltas, 'sync.deltas').map((d, i) => parseDelta(d, `sync.deltas[${i}]`))
+  const snapshots = list(o.snapshots, 'sync.snapshots').map((s, i) => parseSnapshot(s, `sync.snapshots[${i}]`))
   return { deltas, snapshots }
+}
+
+/**
+ * One frame of a framed sync answer (version 2), as parsed: an owner's
+ * delta, or a part of an owner's snapshot; `more` says the owner's next
+ * part follows in the next frame (a large snapshot travels in parts, so the
+ * asker checks one while the next is on its way).
+ */
+export type SyncFrame =
+  | { readonly delta: OwnerDelta }
+  | { readonly snapshot: OwnerSnapshot, readonly more: boolean }
+
+/**
+ * The fields of a record in a version 2 entry, in order. An entry is
+ * `[epoch, seq, [values...]]`, or `[epoch, seq, key]` for a tombstone;
+ * `ownerNode` is '' when it is the frame's owner (it always is, for records
+ * their owner wrote). Without field names, the key (the record's service
+ * and id) and the owner's id, an entry is a third of version 1's, and the
+ * asker, whose parsing is what a join waits for, parses a third the bytes.
+ */
+const RECORD_FIELDS = ['service', 'instanceId', 'address', 'port', 'protocol', 'version', 'tags', 'metadata', 'weight', 'zone', 'status',
+  'ownerNode', 'registeredAtMs', 'updatedAtMs', 'ttlMs', 'load', 'check'] as const
+
+/** The version 2 form of an owner's entries (see RECORD_FIELDS). */
+export function encodeEntries (owner: string, entries: readonly SnapshotEntry[]): unknown[] {
+  return entries.map(e => [e.stamp.epoch, e.stamp.seq, e.record == null ? e.key : recordValues(owner, e.record)])
+}
+
+function recordValues (owner: string, r: InstanceRecord): unknown[] {
+  const values: unknown[] = [r.service, r.instanceId, r.address, r.port, r.protocol, r.version, r.tags, r.metadata, r.weight, r.zone, r.status,
+    r.ownerNode === owner ? '' : r.ownerNode, r.registeredAtMs, r.updatedAtMs, r.ttlMs]
+  if (r.load !== undefined || r.check !== undefined) values.push(r.load ?? null, r.check ?? null)
+  return values
+}
+
+/** Checks one frame of a framed sync answer. */
+export function parseSyncFrame (raw: unknown): SyncFrame {
+  const o = obj(raw, 'frame')
+  if (o.delta != null) return { delta: parseDelta(o.delta, 'frame.delta', parseEntries) }
+  if (o.more !== undefined && typeof o.more !== 'boolean') throw new ProtocolError('frame.more: not a boolean')
+  return { snapshot: parseSnapshot(o.snapshot, 'frame.snapshot', parseEntries), more: o.more === true }
+}
+
+/** Parses an owner's entries, in version 1's form or version 2's. */
+type EntriesParser = (raw: unknown, owner: string, path: string) => SnapshotEntry[]
+
+// version 1: objects with key, stamp and the record by name
+const parseNamedEntries: EntriesParser = (raw, _owner, path) => list(raw, path).map((e, j) => parseEntry(e, `${path}[${j}]`))
+
+// version 2: [epoch, seq, record values or key] (see RECORD_FIELDS)
+const parseEntries: EntriesParser = (raw, owner, path) => list(raw, path).map((e, i) => {
+  const p = `${path}[${i}]`
+  if (!Array.isArray(e) || e.length !== 3) throw new ProtocolError(`${p}: not [epoch, seq, record or key]`)
+  const entryStamp = { epoch: count(e[0], `${p}[0]`), seq: count(e[1], `${p}[1]`) }
+  if (typeof e[2] === 'string') return { key: str(e[2], `${p}[2]`, 3), stamp: entryStamp, record: null }
+  const values = e[2] as unknown
+  if (!Array.isArray(values) || values.length < 15 || values.length > RECORD_FIELDS.length) throw new ProtocolError(`${p}[2]: not a key or a record's values`)
+  // named again, so the record gets every check (and error name) of version 1's
+  const named: Record<string, unknown> = {}
+  RECORD_FIELDS.forEach((f, k) => { named[f] = values[k] })
+  if (named.ownerNode === '') named.ownerNode = owner
+  const record = parseRecord(named, `${p}[2]`)
+  return { key: `${record.service}/${record.instanceId}`, stamp: entryStamp, record }
+})
+
+function parseDelta (raw: unknown, p: string, parse: EntriesParser = parseNamedEntries): OwnerDelta {
+  const { v, owner, entries } = ownerPart(raw, p, parse)
+  return { owner, epoch: count(v.epoch, `${p}.epoch`), since: count(v.since, `${p}.since`), head: count(v.head, `${p}.head`), entries }
+}
+
+function parseSnapshot (raw: unknown, p: string, parse: EntriesParser = parseNamedEntries): OwnerSnapshot {
+  const { v, owner, entries } = ownerPart(raw, p, parse)
+  return { owner, epoch: count(v.epoch, `${p}.epoch`), seq: count(v.seq, `${p}.seq`), floor: stamp(v.floor, `${p}.floor`), entries }
+}
+
+// what a delta and a snapshot share: the owner and its entries
+function ownerPart (raw: unknown, p: string, parse: EntriesParser): { v: Record<string, unknown>, owner: string, entries: SnapshotEntry[] } {
+  const v = obj(raw, p)
+  const owner = str(v.owner, `${p}.owner`, 1)
+  return { v, owner, entries: parse(v.entries, owner, `${p}.entries`) }
 }
 
 function parseOp (raw: unknown, path: string): Op {

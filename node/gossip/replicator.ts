@@ -8,17 +8,21 @@ import type { OwnerDelta, OwnerSnapshot } from '../registry/owner-state.js'
 import type { Registry } from '../registry/registry.js'
 import type { Op } from '../registry/types.js'
 import { compareStamps } from '../registry/types.js'
-import { decodeBatch, encodeBatch, parseSyncRequest, parseSyncResponse } from './codec.js'
+import { decodeBatch, encodeBatch, parseSyncFrame, parseSyncRequest, parseSyncResponse } from './codec.js'
 import type { SyncRequest, SyncResponse } from './codec.js'
 import { trustDirectAuthors } from './direct-authorship.js'
 import type { RpcReceiver } from './direct-authorship.js'
 import type { Host } from './host.js'
 import { Publisher } from './publisher.js'
 import { FULL_MESH_MAX_MEMBERS, relayVerdict } from './relay-policy.js'
-import { request, serve } from './stream-rpc.js'
+import { requestFramed, serve, serveFramed } from './stream-rpc.js'
+import { FrameAssembler, framesOf } from './sync-frames.js'
+import type { SyncPart } from './sync-frames.js'
 
-/** The anti-entropy protocol: a version vector in, what the asker lacks out. */
+/** The anti-entropy protocol: a version vector in, what the asker lacks out (one JSON answer; older nodes). */
 export const SYNC_PROTOCOL = '/grapevine/sync/1.0.0'
+/** The same, answered in frames: one per owner's delta, large snapshots in parts (see SyncFrame). */
+export const SYNC_PROTOCOL_FRAMED = '/grapevine/sync/2.0.0'
 const MAX_SYNC_BYTES = 256 * 1024 * 1024
 
 /** Collaborators of the replicator. */
@@ -84,7 +88,16 @@ export class Replicator {
     trustDirectAuthors(host.services.pubsub as unknown as RpcReceiver, () => this.components.members() <= FULL_MESH_MAX_MEMBERS)
     host.services.pubsub.addEventListener('gossipsub:message', this.onMessage)
     host.services.pubsub.subscribe(this.topic)
-    await serve(host, SYNC_PROTOCOL, 64 * 1024 * 1024, logger, (body, peer) => this.answer(body, peer))
+    await serve(host, SYNC_PROTOCOL, 64 * 1024 * 1024, logger, async (body, peer) => {
+      const deltas: OwnerDelta[] = []
+      const snapshots: OwnerSnapshot[] = []
+      for await (const part of this.answer(body, peer)) {
+        if ('delta' in part) deltas.push(part.delta)
+        else snapshots.push(part.snapshot)
+      }
+      return { deltas, snapshots } satisfies SyncResponse
+    })
+    await serveFramed(host, SYNC_PROTOCOL_FRAMED, 64 * 1024 * 1024, logger, (body, peer) => framesOf(this.answer(body, peer)))
     this.schedule(Date.now())
   }
 
@@ -97,6 +110,7 @@ export class Replicator {
     const { host } = this.components
     host.services.pubsub.removeEventListener('gossipsub:message', this.onMessage)
     await host.unhandle(SYNC_PROTOCOL).catch(() => {})
+    await host.unhandle(SYNC_PROTOCOL_FRAMED).catch(() => {})
   }
 
   /** Queues one of our ops for publication. */
@@ -162,37 +176,36 @@ export class Replicator {
     const { registry, logger, host } = this.components
     if (this.components.faults?.blocks(peer.toString()) === true) return
     const body: SyncRequest = { vector: registry.vector().map(e => ({ owner: e.owner, epoch: e.epoch, seq: e.seq })) }
-    try {
-      const raw = await request(host, peer, SYNC_PROTOCOL, body, { maxBytes: MAX_SYNC_BYTES, signal: AbortSignal.timeout(30_000) })
+    let applied = 0
+    const add = (part: SyncPart): void => {
+      if ('delta' in part ? registry.applyDelta(part.delta) : registry.applySnapshot(part.snapshot)) applied++
+    }
+    const frames = new FrameAssembler(add)
+    const onFrame = (raw: unknown, protocol: string): void => {
+      if (protocol === SYNC_PROTOCOL_FRAMED) {
+        frames.take(parseSyncFrame(raw))
+        return
+      }
       const res = parseSyncResponse(raw)
+      for (const delta of res.deltas) add({ delta })
+      for (const snapshot of res.snapshots) add({ snapshot })
+    }
+    try {
+      await requestFramed(host, peer, [SYNC_PROTOCOL_FRAMED, SYNC_PROTOCOL], SYNC_PROTOCOL_FRAMED, body, { maxBytes: MAX_SYNC_BYTES, signal: AbortSignal.timeout(30_000) }, onFrame)
+      frames.end()
       this.pulls++
-      let applied = 0
-      for (const d of res.deltas) if (registry.applyDelta(d)) applied++
-      for (const s of res.snapshots) if (registry.applySnapshot(s)) applied++
-      if (applied > 0) logger.debug({ peer: peer.toString(), applied }, 'anti-entropy pulled')
     } catch (err) {
       logger.debug({ err, peer: peer.toString() }, 'anti-entropy pull failed')
     }
+    if (applied > 0) logger.debug({ peer: peer.toString(), applied }, 'anti-entropy pulled')
   }
 
-  // Answers a pull: deltas where the asker holds our epoch and we still know the delta; snapshots otherwise.
-  private answer (body: unknown, peer: PeerId): SyncResponse {
+  // Answers a pull, one owner at a time (built as the frames are sent): deltas where the asker
+  // holds our epoch and we still know the delta; snapshots otherwise.
+  private * answer (body: unknown, peer: PeerId): Iterable<SyncPart> {
     if (this.components.faults?.blocks(peer.toString()) === true) throw new ProtocolError('partitioned (test fault)')
     const req = parseSyncRequest(body)
     const theirs = new Map(req.vector.map(e => [e.owner, e]))
-    const deltas: OwnerDelta[] = []
-    const snapshots: OwnerSnapshot[] = []
-    for (const o of this.components.registry.owners.values()) {
-      if (o.epoch === 0) continue
-      const t = theirs.get(o.owner)
-      if (t != null && compareStamps(t, o.head) >= 0) continue
-      const delta = t != null && t.epoch === o.epoch ? o.deltaSince(t) : null
-      if (delta != null && t != null) {
-        deltas.push({ owner: o.owner, epoch: o.epoch, since: t.seq, head: o.seq, entries: delta.map(snapshotEntry) })
-      } else {
-        snapshots.push(o.snapshot())
-      }
-    }
     // push-pull: when the asker is ahead of us anywhere, pull from it in turn, unless a pull runs
     // already (a joining node is asked by every member at once: it pulled the registry from each);
     // a difference that remains shows in the next probes' vector hashes (observe)
@@ -203,7 +216,18 @@ export class Replicator {
         break
       }
     }
-    return { deltas, snapshots }
+    // the owners as they are now; each one's part is taken when its turn comes
+    for (const o of [...this.components.registry.owners.values()]) {
+      if (o.epoch === 0) continue
+      const t = theirs.get(o.owner)
+      if (t != null && compareStamps(t, o.head) >= 0) continue
+      const delta = t != null && t.epoch === o.epoch ? o.deltaSince(t) : null
+      if (delta != null && t != null) {
+        yield { delta: { owner: o.owner, epoch: o.epoch, since: t.seq, head: o.seq, entries: delta.map(snapshotEntry) } }
+      } else {
+        yield { snapshot: o.snapshot() }
+      }
+    }
   }
 
   /** Applies a batch, then tells gossipsub whether to relay it (asyncValidation; see relay-policy.ts). */
@@ -247,3 +271,4 @@ export class Replicator {
     this.timer.unref()
   }
 }
+

@@ -1,5 +1,6 @@
 import type { PeerId, Stream } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
+import * as lp from 'it-length-prefixed'
 import type { Logger } from 'pino'
 import { ProtocolError } from '../errors.js'
 import type { Host } from './host.js'
@@ -7,7 +8,7 @@ import type { Host } from './host.js'
 /** Options of one request. */
 export interface RequestOptions {
   readonly signal?: AbortSignal
-  /** largest answer accepted; a peer sending more is cut off */
+  /** largest answer accepted (all frames together); a peer sending more is cut off */
   readonly maxBytes: number
 }
 
@@ -18,10 +19,43 @@ export interface RequestOptions {
  * JSON faster than any JS protobuf decoder.
  */
 export async function request (host: Host, peer: PeerId | Multiaddr, protocol: string, body: unknown, opts: RequestOptions): Promise<unknown> {
-  const stream = await host.dialProtocol(peer, protocol, { signal: opts.signal })
+  let answer: unknown
+  await exchange(host, peer, [protocol], body, opts, async stream => { answer = parse(await readAll(stream, opts.maxBytes)) })
+  return answer
+}
+
+/**
+ * A request whose answer may come in frames: `protocols` in order of
+ * preference; when the peer takes `framed`, each length-prefixed JSON frame
+ * goes to `onFrame` as it arrives (the next one is still on its way);
+ * with an older protocol the whole answer is one frame. Returns the
+ * protocol the peer took.
+ */
+export async function requestFramed (host: Host, peer: PeerId | Multiaddr, protocols: readonly string[], framed: string, body: unknown, opts: RequestOptions,
+  onFrame: (frame: unknown, protocol: string) => void): Promise<string> {
+  let taken = ''
+  await exchange(host, peer, protocols, body, opts, async stream => {
+    taken = stream.protocol ?? protocols[protocols.length - 1]
+    if (taken !== framed) {
+      onFrame(parse(await readAll(stream, opts.maxBytes)), taken)
+      return
+    }
+    let size = 0
+    for await (const frame of lp.decode(stream.source, { maxDataLength: opts.maxBytes })) {
+      size += frame.byteLength
+      if (size > opts.maxBytes) throw new ProtocolError(`answer over ${opts.maxBytes} bytes`)
+      onFrame(parse(frame.subarray()), taken)
+    }
+  })
+  return taken
+}
+
+// dials, writes the request and closes the write side, then lets `read` take the answer; aborts the stream on any error
+async function exchange (host: Host, peer: PeerId | Multiaddr, protocols: readonly string[], body: unknown, opts: RequestOptions, read: (stream: Stream) => Promise<void>): Promise<void> {
+  const stream = await host.dialProtocol(peer, [...protocols], { signal: opts.signal })
   try {
     await stream.sink([Buffer.from(JSON.stringify(body))])
-    return parse(await readAll(stream, opts.maxBytes))
+    await read(stream)
   } catch (err) {
     stream.abort(err as Error)
     throw err
@@ -31,17 +65,44 @@ export async function request (host: Host, peer: PeerId | Multiaddr, protocol: s
 /** Handles a request; returns the answer. Throwing closes the stream without one. */
 export type RequestHandler = (body: unknown, peer: PeerId) => Promise<unknown> | unknown
 
+/** Handles a request; returns the frames of the answer, built as they are sent. */
+export type FramedHandler = (body: unknown, peer: PeerId) => Iterable<unknown> | AsyncIterable<unknown>
+
 /**
  * Serves a request/answer protocol. Garbage from a peer (bad JSON, too big,
  * a handler error) is logged and the stream aborted: it never crashes the node.
  */
 export async function serve (host: Host, protocol: string, maxBytes: number, log: Logger, handler: RequestHandler): Promise<void> {
+  await handleRequests(host, protocol, maxBytes, log, async (body, peer, stream) => {
+    const answer = await handler(body, peer)
+    await stream.sink([Buffer.from(JSON.stringify(answer))])
+  })
+}
+
+/**
+ * Serves a protocol whose answer is a series of length-prefixed JSON
+ * frames. Each frame is encoded when the stream wants it, after a turn of
+ * the event loop: the bytes of one frame leave (and the asker reads them)
+ * while the next one is built, and a large answer never holds the event
+ * loop, nor its whole encoding in memory, at once.
+ */
+export async function serveFramed (host: Host, protocol: string, maxBytes: number, log: Logger, handler: FramedHandler): Promise<void> {
+  await handleRequests(host, protocol, maxBytes, log, async (body, peer, stream) => {
+    const frames = handler(body, peer)
+    await stream.sink(lp.encode((async function * () {
+      for await (const frame of frames) {
+        yield Buffer.from(JSON.stringify(frame))
+        await new Promise(resolve => setImmediate(resolve))
+      }
+    })()))
+  })
+}
+
+async function handleRequests (host: Host, protocol: string, maxBytes: number, log: Logger, answer: (body: unknown, peer: PeerId, stream: Stream) => Promise<void>): Promise<void> {
   await host.handle(protocol, ({ stream, connection }) => {
     void (async () => {
       try {
-        const body = parse(await readAll(stream, maxBytes))
-        const answer = await handler(body, connection.remotePeer)
-        await stream.sink([Buffer.from(JSON.stringify(answer))])
+        await answer(parse(await readAll(stream, maxBytes)), connection.remotePeer, stream)
       } catch (err) {
         log.debug({ err, peer: connection.remotePeer.toString(), protocol }, 'request failed')
         stream.abort(err as Error)
@@ -50,7 +111,7 @@ export async function serve (host: Host, protocol: string, maxBytes: number, log
   }, { maxInboundStreams: 256, runOnLimitedConnection: false })
 }
 
-async function readAll (stream: Stream, maxBytes: number): Promise<Buffer> {
+async function readAll (stream: Stream, maxBytes: number): Promise<Uint8Array> {
   const chunks: Uint8Array[] = []
   let size = 0
   for await (const chunk of stream.source) {
@@ -62,9 +123,9 @@ async function readAll (stream: Stream, maxBytes: number): Promise<Buffer> {
   return Buffer.concat(chunks, size)
 }
 
-function parse (buf: Buffer): unknown {
+function parse (bytes: Uint8Array): unknown {
   try {
-    return JSON.parse(buf.toString('utf8'))
+    return JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'))
   } catch (err) {
     throw new ProtocolError('message is not JSON', { cause: err })
   }

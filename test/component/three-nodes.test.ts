@@ -12,8 +12,10 @@ import { createConfig } from '../../node/config.js'
 import { vouchedChecks } from '../../node/gossip/direct-authorship.js'
 import { toMultiaddr } from '../../node/gossip/host.js'
 import { CHANNEL_PROTOCOL } from '../../node/gossip/peer-channel.js'
-import { SYNC_PROTOCOL } from '../../node/gossip/replicator.js'
-import { request } from '../../node/gossip/stream-rpc.js'
+import { SYNC_PROTOCOL, SYNC_PROTOCOL_FRAMED } from '../../node/gossip/replicator.js'
+import { request, requestFramed } from '../../node/gossip/stream-rpc.js'
+import { FrameAssembler } from '../../node/gossip/sync-frames.js'
+import { parseSyncFrame, parseSyncResponse } from '../../node/gossip/codec.js'
 import { MEMBERS_PROTOCOL } from '../../node/membership/membership.js'
 import { GrapevineNode } from '../../node/node.js'
 import { WatchRecorder } from '../helpers/watch-recorder.js'
@@ -123,7 +125,7 @@ describe('three nodes in one process', () => {
     const before = await status_(1)
     const host = (a as any).parts.host
     const target = toMultiaddr('127.0.0.1', Number(b.gossipAddress.split(':')[1]), b.id)
-    for (const protocol of [SYNC_PROTOCOL, MEMBERS_PROTOCOL, CHANNEL_PROTOCOL]) {
+    for (const protocol of [SYNC_PROTOCOL, SYNC_PROTOCOL_FRAMED, MEMBERS_PROTOCOL, CHANNEL_PROTOCOL]) {
       for (const body of [null, 42, 'x', { vector: 'no' }, { v: 1, cluster: 'component', members: [{ id: 5 }] }]) {
         await expect(request(host, target, protocol, body, { maxBytes: 1 << 20 })).rejects.toThrow()
       }
@@ -144,6 +146,31 @@ describe('three nodes in one process', () => {
     expect(b.registry.owners.has('forged-owner')).toBe(false)
   })
 
+  it('answers a pull in frames, or in one answer to a node that asks only for the older protocol', async () => {
+    await unary(clients[0].registry, 'Register', { instance: { service: 'frames', instance_id: 'f1', address: '10.0.2.1', port: 1 } })
+    await unary(clients[1].registry, 'Register', { instance: { service: 'frames', instance_id: 'f2', address: '10.0.2.2', port: 2 } })
+    const [a, b, c] = nodes
+    await waitFor(async () => (await discover(2, 'frames')).length === 2, { message: 'both on c' })
+    const host = (a as any).parts.host
+    const target = toMultiaddr('127.0.0.1', Number(c.gossipAddress.split(':')[1]), c.id)
+    const pull = async (protocols: string[]): Promise<{ protocol: string, owners: Map<string, number> }> => {
+      const owners = new Map<string, number>()
+      const assembler = new FrameAssembler(p => { if ('snapshot' in p) owners.set(p.snapshot.owner, p.snapshot.entries.length) })
+      const protocol = await requestFramed(host, target, protocols, SYNC_PROTOCOL_FRAMED, { vector: [] }, { maxBytes: 1 << 24 }, (raw, taken) => {
+        if (taken === SYNC_PROTOCOL_FRAMED) assembler.take(parseSyncFrame(raw))
+        else for (const snapshot of parseSyncResponse(raw).snapshots) owners.set(snapshot.owner, snapshot.entries.length)
+      })
+      assembler.end()
+      return { protocol, owners }
+    }
+    const framed = await pull([SYNC_PROTOCOL_FRAMED, SYNC_PROTOCOL])
+    const older = await pull([SYNC_PROTOCOL])
+    expect(framed.protocol).toBe(SYNC_PROTOCOL_FRAMED)
+    expect(older.protocol).toBe(SYNC_PROTOCOL)
+    expect(framed.owners.has(a.id) && framed.owners.has(b.id)).toBe(true)
+    expect(framed.owners).toEqual(older.owners)
+  })
+
   it('a joining node runs one pull at a time, though every member asks it at once', async () => {
     for (let i = 0; i < 30; i++) {
       await unary(clients[i % 2].registry, 'Register', { instance: { service: 'join', instance_id: `j${i}`, address: '10.0.1.1', port: 2000 + i } })
@@ -161,9 +188,9 @@ describe('three nodes in one process', () => {
     for (const n of nodes) {
       const r = (n as any).parts.replicator
       const answer = r.answer.bind(r)
-      r.answer = async (body: unknown, peer: { toString: () => string }) => {
+      r.answer = async function * (body: unknown, peer: { toString: () => string }) {
         if (!members.has(peer.toString())) await gate
-        return answer(body, peer)
+        yield * answer(body, peer)
       }
     }
     const before = nodes.map(n => (n as any).parts.replicator.pulls as number)

@@ -1,0 +1,86 @@
+import { describe, it, expect } from 'vitest'
+import { ProtocolError } from '../../node/errors.js'
+import { parseSyncFrame } from '../../node/gossip/codec.js'
+import type { SyncFrame } from '../../node/gossip/codec.js'
+import { FrameAssembler, framesOf } from '../../node/gossip/sync-frames.js'
+import type { SyncPart } from '../../node/gossip/sync-frames.js'
+import type { OwnerSnapshot } from '../../node/registry/owner-state.js'
+import { parseCheck } from '../../node/health/check-spec.js'
+import { rec } from './registry-fixtures.js'
+
+const entries = (owner: string, n: number): OwnerSnapshot['entries'] =>
+  Array.from({ length: n }, (_, i) => ({ key: `pay/${owner}${i}`, stamp: { epoch: 1, seq: i + 1 }, record: rec('pay', `${owner}${i}`, { ownerNode: owner }) }))
+const snap = (owner: string, n: number): OwnerSnapshot => ({ owner, epoch: 1, seq: n, floor: { epoch: 1, seq: 0 }, entries: entries(owner, n) })
+const delta: SyncPart = { delta: { owner: 'D', epoch: 2, since: 1, head: 3, entries: entries('D', 2) } }
+
+/** The frames of `parts` as the asker parses them (after JSON). */
+async function collect (parts: SyncPart[], partSize: number): Promise<SyncFrame[]> {
+  const out: SyncFrame[] = []
+  for await (const f of framesOf(parts, partSize)) out.push(parseSyncFrame(JSON.parse(JSON.stringify(f))))
+  return out
+}
+
+describe('sync frames', () => {
+  it('split snapshots into parts and put them back together, over JSON, in order', async () => {
+    const parts: SyncPart[] = [{ snapshot: snap('A', 5) }, delta, { snapshot: snap('B', 0) }, { snapshot: snap('C', 2) }]
+    const frames = await collect(parts, 2)
+    expect(frames.map(f => 'delta' in f ? 'delta' : `${f.snapshot.owner}:${f.snapshot.entries.length}${f.more ? '+' : ''}`))
+      .toEqual(['A:2+', 'A:2+', 'A:1', 'delta', 'B:0', 'C:2'])
+    const got: SyncPart[] = []
+    const assembler = new FrameAssembler(p => got.push(p))
+    for (const f of frames) assembler.take(f)
+    assembler.end()
+    expect(got).toEqual(JSON.parse(JSON.stringify(parts)))
+  })
+
+  it('refuse parts that are not consecutive, and an answer that ends inside a snapshot', async () => {
+    const [a1, a2] = await collect([{ snapshot: snap('A', 3) }], 2)
+    const [b1] = await collect([{ snapshot: snap('B', 3) }], 2)
+    const applied: SyncPart[] = []
+    const interleaved = new FrameAssembler(p => applied.push(p))
+    interleaved.take(a1)
+    expect(() => { interleaved.take(b1) }).toThrow(ProtocolError)
+    // nor a delta while a snapshot's parts are coming
+    expect(() => { interleaved.take(delta as SyncFrame) }).toThrow(ProtocolError)
+    const cut = new FrameAssembler(p => applied.push(p))
+    cut.take(a1)
+    expect(() => { cut.end() }).toThrow(ProtocolError)
+    // a later head of the same owner is another snapshot, not the next part
+    const moved = new FrameAssembler(p => applied.push(p))
+    moved.take(a1)
+    expect(() => { moved.take({ ...a2, snapshot: { ...(a2 as { snapshot: OwnerSnapshot }).snapshot, seq: 9 } } as SyncFrame) }).toThrow(ProtocolError)
+    expect(applied).toEqual([])
+  })
+
+  it('keep records whose owner node is not the frame\'s owner, tombstones, loads and checks', async () => {
+    const odd = rec('pay', 'x1', { ownerNode: 'Z', load: 3, check: parseCheck({ tcp: {} }) ?? undefined })
+    expect(odd.check?.kind).toBe('tcp')
+    const parts: SyncPart[] = [{ snapshot: { owner: 'A', epoch: 1, seq: 4, floor: { epoch: 1, seq: 0 }, entries: [
+      { key: 'pay/x1', stamp: { epoch: 1, seq: 2 }, record: odd },
+      { key: 'pay/gone', stamp: { epoch: 1, seq: 4 }, record: null }
+    ] } }]
+    const [frame] = await collect(parts, 10)
+    expect(frame).toEqual({ snapshot: JSON.parse(JSON.stringify((parts[0] as { snapshot: OwnerSnapshot }).snapshot)), more: false })
+  })
+
+  const wire = (entries: unknown[]): unknown => ({ snapshot: { owner: 'A', epoch: 1, seq: 1, floor: { epoch: 1, seq: 0 }, entries } })
+  const values = (): unknown[] => ['pay', 'p1', '10.0.0.1', 80, '', '', [], {}, 100, '', 'PASSING', '', 1000, 1000, 30000]
+  it.each<[string, unknown, RegExp]>([
+    ['not an object', 'x', /^frame: /],
+    ['neither delta nor snapshot', {}, /^frame\.snapshot: /],
+    ['more not a boolean', { ...(wire([]) as object), more: 'yes' }, /^frame\.more: /],
+    ['an entry that is not a triple', wire([[1, 1]]), /^frame\.snapshot\.entries\[0\]: /],
+    ['a negative seq', wire([[1, -1, values()]]), /^frame\.snapshot\.entries\[0\]\[1\]: /],
+    ['too few record values', wire([[1, 1, values().slice(0, 10)]]), /^frame\.snapshot\.entries\[0\]\[2\]: /],
+    ['a port that is not a number', wire([[1, 1, values().map((v, i) => i === 3 ? 'x' : v)]]), /^frame\.snapshot\.entries\[0\]\[2\]\.port: /],
+    ['an unknown status', wire([[1, 1, values().map((v, i) => i === 10 ? 'OK' : v)]]), /^frame\.snapshot\.entries\[0\]\[2\]\.status: /],
+    ['a delta without head', { delta: { owner: 'D', epoch: 1, since: 0, entries: [] } }, /^frame\.delta\.head: /]
+  ])('parseSyncFrame rejects %s, naming the field', (_n, raw, message) => {
+    expect(() => parseSyncFrame(JSON.parse(JSON.stringify(raw)))).toThrow(message)
+  })
+
+  it('parseSyncFrame takes a well-formed record\'s values, its owner node from the frame', () => {
+    const f = parseSyncFrame(wire([[1, 1, values()]]))
+    expect('snapshot' in f && f.snapshot.entries[0]).toEqual({ key: 'pay/p1', stamp: { epoch: 1, seq: 1 }, record: expect.objectContaining({ service: 'pay', instanceId: 'p1', ownerNode: 'A', port: 80 }) })
+  })
+})
