@@ -61,7 +61,8 @@ export class Replicator {
   /** anti-entropy pulls answered so far */
   pulls = 0
   private readonly inflight = new Map<string, Promise<void>>()
-  private readonly again = new Set<string>()
+  // the next pull from a peer, promised to callers who asked while one ran
+  private readonly again = new Map<string, Deferred>()
   private readonly mismatch = new Map<string, number>()
   private rounds = 0
   private timer: NodeJS.Timeout | undefined
@@ -155,18 +156,23 @@ export class Replicator {
 
   /**
    * Pulls what `peer` has and we lack. One pull per peer at a time; a pull
-   * asked for while one runs runs once more after it.
+   * asked for while one runs runs once more after it, and resolves when
+   * that one has (a caller waits for a pull that started after its call).
    */
   async syncWith (peer: PeerId): Promise<void> {
     const id = peer.toString()
-    const running = this.inflight.get(id)
-    if (running != null) {
-      this.again.add(id)
-      return await running
+    if (this.inflight.has(id)) {
+      let next = this.again.get(id)
+      if (next == null) this.again.set(id, next = deferred())
+      return await next.promise
     }
     const p = this.pull(peer).finally(() => {
       this.inflight.delete(id)
-      if (this.again.delete(id) && this.running) void this.syncWith(peer)
+      const next = this.again.get(id)
+      this.again.delete(id)
+      if (next == null) return
+      if (this.running) void this.syncWith(peer).finally(next.resolve)
+      else next.resolve()
     })
     this.inflight.set(id, p)
     await p
@@ -176,26 +182,30 @@ export class Replicator {
     const { registry, logger, host } = this.components
     if (this.components.faults?.blocks(peer.toString()) === true) return
     const body: SyncRequest = { vector: registry.vector().map(e => ({ owner: e.owner, epoch: e.epoch, seq: e.seq })) }
-    let applied = 0
-    const add = (part: SyncPart): void => {
-      if ('delta' in part ? registry.applyDelta(part.delta) : registry.applySnapshot(part.snapshot)) applied++
-    }
-    const frames = new FrameAssembler(add)
+    // each owner's part is checked as its frames arrive, and all are applied once the answer is
+    // whole and sound (FrameAssembler): a peer's garbage late in an answer changes nothing
+    const frames = new FrameAssembler()
+    let whole: SyncPart[] | undefined
     const onFrame = (raw: unknown, protocol: string): void => {
       if (protocol === SYNC_PROTOCOL_FRAMED) {
         frames.take(parseSyncFrame(raw))
         return
       }
       const res = parseSyncResponse(raw)
-      for (const delta of res.deltas) add({ delta })
-      for (const snapshot of res.snapshots) add({ snapshot })
+      whole = [...res.deltas.map(delta => ({ delta })), ...res.snapshots.map(snapshot => ({ snapshot }))]
     }
+    let received: SyncPart[]
     try {
       await requestFramed(host, peer, [SYNC_PROTOCOL_FRAMED, SYNC_PROTOCOL], SYNC_PROTOCOL_FRAMED, body, { maxBytes: MAX_SYNC_BYTES, signal: AbortSignal.timeout(30_000) }, onFrame)
-      frames.end()
-      this.pulls++
+      received = whole ?? frames.end()
     } catch (err) {
       logger.debug({ err, peer: peer.toString() }, 'anti-entropy pull failed')
+      return
+    }
+    this.pulls++
+    let applied = 0
+    for (const part of received) {
+      if ('delta' in part ? registry.applyDelta(part.delta) : registry.applySnapshot(part.snapshot, peer.toString())) applied++
     }
     if (applied > 0) logger.debug({ peer: peer.toString(), applied }, 'anti-entropy pulled')
   }
@@ -272,3 +282,11 @@ export class Replicator {
   }
 }
 
+
+interface Deferred { readonly promise: Promise<void>, readonly resolve: () => void }
+
+function deferred (): Deferred {
+  let resolve = (): void => {}
+  const promise = new Promise<void>(r => { resolve = r })
+  return { promise, resolve }
+}

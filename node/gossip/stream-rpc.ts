@@ -41,24 +41,32 @@ export async function requestFramed (host: Host, peer: PeerId | Multiaddr, proto
       return
     }
     let size = 0
-    for await (const frame of lp.decode(stream.source, { maxDataLength: opts.maxBytes })) {
-      size += frame.byteLength
+    // a frame's announced length counts before its bytes are read: the frames together stay within maxBytes
+    const onLength = (length: number): void => {
+      size += length
       if (size > opts.maxBytes) throw new ProtocolError(`answer over ${opts.maxBytes} bytes`)
+    }
+    for await (const frame of lp.decode(stream.source, { maxDataLength: opts.maxBytes, onLength })) {
       onFrame(parse(frame.subarray()), taken)
     }
   })
   return taken
 }
 
-// dials, writes the request and closes the write side, then lets `read` take the answer; aborts the stream on any error
+// dials, writes the request and closes the write side, then lets `read` take the answer; aborts the
+// stream on any error, and when `opts.signal` fires (it bounds the whole exchange, not only the dial)
 async function exchange (host: Host, peer: PeerId | Multiaddr, protocols: readonly string[], body: unknown, opts: RequestOptions, read: (stream: Stream) => Promise<void>): Promise<void> {
   const stream = await host.dialProtocol(peer, [...protocols], { signal: opts.signal })
+  const onAbort = (): void => { stream.abort(new ProtocolError('no answer in time')) }
+  opts.signal?.addEventListener('abort', onAbort, { once: true })
   try {
     await stream.sink([Buffer.from(JSON.stringify(body))])
     await read(stream)
   } catch (err) {
     stream.abort(err as Error)
     throw err
+  } finally {
+    opts.signal?.removeEventListener('abort', onAbort)
   }
 }
 

@@ -25,38 +25,38 @@ export async function * framesOf (answer: Iterable<SyncPart> | AsyncIterable<Syn
 }
 
 /**
- * Puts the frames of an answer back together, in order: a delta as it
- * comes, a snapshot once its last part is in (a snapshot replaces an
- * owner's sub-map, so it is applied whole). The parts of one snapshot must
- * be consecutive and name the same owner and head.
+ * Puts the frames of an answer back together, in order: deltas as they
+ * come, a snapshot from its parts (consecutive, naming the same owner and
+ * head). Nothing is handed out before the whole answer is in (`end`): the
+ * caller applies an answer whole or not at all, so a peer's garbage late
+ * in an answer changes nothing.
  */
 export class FrameAssembler {
+  private readonly done: SyncPart[] = []
   private first: OwnerSnapshot | undefined
   private parts: Array<OwnerSnapshot['entries']> = []
-
-  constructor (private readonly apply: (part: SyncPart) => void) {}
 
   take (frame: SyncFrame): void {
     if (this.first != null && !('snapshot' in frame && sameHead(this.first, frame.snapshot))) {
       throw new ProtocolError('frame: the parts of a snapshot are not consecutive')
     }
     if ('delta' in frame) {
-      this.apply(frame)
+      this.done.push(frame)
       return
     }
     this.first ??= frame.snapshot
     this.parts.push(frame.snapshot.entries)
     if (frame.more) return
     const entries = this.parts.length === 1 ? this.parts[0] : this.parts.flat()
-    const snapshot: OwnerSnapshot = { ...this.first, entries }
+    this.done.push({ snapshot: { ...this.first, entries } })
     this.first = undefined
     this.parts = []
-    this.apply({ snapshot })
   }
 
-  /** Throws when the answer ended inside a snapshot. */
-  end (): void {
+  /** The owners' parts of the whole answer; throws when it ended inside a snapshot. */
+  end (): SyncPart[] {
     if (this.first != null) throw new ProtocolError('frame: the answer ended inside a snapshot')
+    return this.done
   }
 }
 

@@ -24,10 +24,11 @@ export interface OwnerStep {
  *   ('gone') stays gone on a later DEAD (a higher incarnation of the same
  *   verdict): only ALIVE brings it back, else a peer that has not reaped it
  *   yet hands the stale sub-map back.
- * - Back from DEAD, its records stay CRITICAL until a pull from it has
- *   settled: a restarted owner drops what expired while it was down, and
- *   marking it alive first served those records again until the new epoch
- *   arrived.
+ * - Up again while its records show DEAD here (back from DEAD, through
+ *   SUSPECT or a refutation on the way), they stay CRITICAL until a pull
+ *   from it that started after the change has settled: a restarted owner
+ *   drops what expired while it was down, and marking it alive first served
+ *   those records again until the new epoch arrived.
  * - Back from LEFT or reaped (nothing left to show), or with a higher
  *   incarnation: alive at once, and a pull for what we dropped or lack.
  * - New to us: one pull at a time is enough (a joining node meeting five
@@ -37,8 +38,9 @@ export interface OwnerStep {
 export function ownerStep (member: MemberView, previous: MemberView | undefined, current: OwnerLiveness | undefined): OwnerStep {
   if (member.state === 'DEAD') return current === 'gone' ? {} : { set: 'dead' }
   if (member.state === 'LEFT') return { set: 'gone' }
+  // whatever came between (SUSPECT, a refutation): records shown DEAD here wait for the pull
+  if (current === 'dead') return { pull: 'then-alive' }
   if (previous == null) return { set: 'alive', pull: 'if-idle' }
-  if (previous.state === 'DEAD' && current === 'dead') return { pull: 'then-alive' }
   if (previous.state === 'DEAD' || previous.state === 'LEFT' || previous.incarnation < member.incarnation) return { set: 'alive', pull: 'now' }
   return { set: 'alive' }
 }

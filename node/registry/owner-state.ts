@@ -136,8 +136,12 @@ export class OwnerState {
    * an older epoch) become tombstones at the snapshot's head, so a deleted
    * record cannot come back and watchers learn of the delete.
    */
-  replaceWith (snap: OwnerSnapshot, nowMs: number): KeyChange[] | null {
-    if (compareStamps(snap, this.head) <= 0 || compareStamps(snap, this.forgotten) < 0) return null
+  replaceWith (snap: OwnerSnapshot, nowMs: number, fromOwner = false): KeyChange[] | null {
+    if (compareStamps(snap, this.head) <= 0) return null
+    // nothing older than the head forgotten; the head itself only from the owner: a peer that
+    // has not reaped it yet would hand back the records dropped (of an epoch since replaced)
+    const vsForgotten = compareStamps(snap, this.forgotten)
+    if (vsForgotten < 0 || (vsForgotten === 0 && !fromOwner && this.forgotten.epoch > 0)) return null
     const head = { epoch: snap.epoch, seq: snap.seq }
     const changes: KeyChange[] = []
     const incoming = new Map(snap.entries.map(e => [e.key, e]))

@@ -86,12 +86,12 @@ export class Registry {
     return true
   }
 
-  /** Replaces an owner's sub-map with a snapshot newer than what we hold. */
-  applySnapshot (snap: OwnerSnapshot): boolean {
+  /** Replaces an owner's sub-map with a snapshot newer than what we hold; `source`: the node it came from. */
+  applySnapshot (snap: OwnerSnapshot, source?: string): boolean {
     const o = this.owner(snap.owner)
     // a peer that has not reaped it yet would hand back the stale sub-map we dropped
     if (o.liveness === 'gone') return false
-    const changes = o.replaceWith(snap, this.components.now())
+    const changes = o.replaceWith(snap, this.components.now(), source === snap.owner)
     if (changes == null) return false
     this.vectorVersion++
     this.absorb(o, changes)

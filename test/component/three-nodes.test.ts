@@ -13,8 +13,9 @@ import { vouchedChecks } from '../../node/gossip/direct-authorship.js'
 import { toMultiaddr } from '../../node/gossip/host.js'
 import { CHANNEL_PROTOCOL } from '../../node/gossip/peer-channel.js'
 import { SYNC_PROTOCOL, SYNC_PROTOCOL_FRAMED } from '../../node/gossip/replicator.js'
-import { request, requestFramed } from '../../node/gossip/stream-rpc.js'
-import { FrameAssembler } from '../../node/gossip/sync-frames.js'
+import { request, requestFramed, serveFramed } from '../../node/gossip/stream-rpc.js'
+import { FrameAssembler, framesOf } from '../../node/gossip/sync-frames.js'
+import { peerIdFromString } from '@libp2p/peer-id'
 import { parseSyncFrame, parseSyncResponse } from '../../node/gossip/codec.js'
 import { MEMBERS_PROTOCOL } from '../../node/membership/membership.js'
 import { GrapevineNode } from '../../node/node.js'
@@ -155,12 +156,12 @@ describe('three nodes in one process', () => {
     const target = toMultiaddr('127.0.0.1', Number(c.gossipAddress.split(':')[1]), c.id)
     const pull = async (protocols: string[]): Promise<{ protocol: string, owners: Map<string, number> }> => {
       const owners = new Map<string, number>()
-      const assembler = new FrameAssembler(p => { if ('snapshot' in p) owners.set(p.snapshot.owner, p.snapshot.entries.length) })
+      const assembler = new FrameAssembler()
       const protocol = await requestFramed(host, target, protocols, SYNC_PROTOCOL_FRAMED, { vector: [] }, { maxBytes: 1 << 24 }, (raw, taken) => {
         if (taken === SYNC_PROTOCOL_FRAMED) assembler.take(parseSyncFrame(raw))
         else for (const snapshot of parseSyncResponse(raw).snapshots) owners.set(snapshot.owner, snapshot.entries.length)
       })
-      assembler.end()
+      for (const p of assembler.end()) if ('snapshot' in p) owners.set(p.snapshot.owner, p.snapshot.entries.length)
       return { protocol, owners }
     }
     const framed = await pull([SYNC_PROTOCOL_FRAMED, SYNC_PROTOCOL])
@@ -169,6 +170,27 @@ describe('three nodes in one process', () => {
     expect(older.protocol).toBe(SYNC_PROTOCOL)
     expect(framed.owners.has(a.id) && framed.owners.has(b.id)).toBe(true)
     expect(framed.owners).toEqual(older.owners)
+  })
+
+  it('applies nothing of a framed answer that goes bad after a whole owner came (review)', async () => {
+    const [a, , c] = nodes
+    const cHost = (c as any).parts.host
+    const cReplicator = (c as any).parts.replicator
+    const record = [...'pay x1 10.0.0.9'.split(' '), 9, '', '', [], {}, 100, '', 'PASSING', '', 1, 1, 30000]
+    const good = { snapshot: { owner: 'forged-x', epoch: 1, seq: 1, floor: { epoch: 1, seq: 0 }, entries: [[1, 1, record]] }, more: false }
+    const bad = { snapshot: { owner: 'forged-y', epoch: 1, seq: 1, floor: { epoch: 1, seq: 0 }, entries: [[1, 1, ['pay', 'y1']]] }, more: false }
+    await cHost.unhandle(SYNC_PROTOCOL_FRAMED)
+    try {
+      await serveFramed(cHost, SYNC_PROTOCOL_FRAMED, 1 << 20, pino({ level: 'silent' }), () => [good, bad])
+      const pulls = (a as any).parts.replicator.pulls
+      await (a as any).parts.replicator.syncWith(peerIdFromString(c.id))
+      expect((a as any).parts.replicator.pulls).toBe(pulls)
+      expect(a.registry.owners.has('forged-x')).toBe(false)
+      expect(await discover(0, 'pay', true)).toEqual([])
+    } finally {
+      await cHost.unhandle(SYNC_PROTOCOL_FRAMED)
+      await serveFramed(cHost, SYNC_PROTOCOL_FRAMED, 64 * 1024 * 1024, pino({ level: 'silent' }), (body: unknown, peer: any) => framesOf(cReplicator.answer(body, peer)))
+    }
   })
 
   it('a joining node runs one pull at a time, though every member asks it at once', async () => {

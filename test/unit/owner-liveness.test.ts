@@ -12,6 +12,9 @@ describe('ownerStep: a member change folded into its records', () => {
     ['new to us: alive, one pull at a time', m('ALIVE'), undefined, undefined, { set: 'alive', pull: 'if-idle' }],
     ['back from DEAD: CRITICAL until a pull from it settled (review)', m('ALIVE', 2), m('DEAD', 1), 'dead', { pull: 'then-alive' }],
     ['back from DEAD once reaped: nothing to show, alive and pull', m('ALIVE', 2), m('DEAD', 1), 'gone', { set: 'alive', pull: 'now' }],
+    ['still shown DEAD, through SUSPECT: CRITICAL until a pull settled (review)', m('SUSPECT', 2), m('ALIVE', 2), 'dead', { pull: 'then-alive' }],
+    ['still shown DEAD, a refutation on the way: the same (review)', m('ALIVE', 3), m('SUSPECT', 2), 'dead', { pull: 'then-alive' }],
+    ['still shown DEAD, met anew: the same', m('ALIVE', 3), undefined, 'dead', { pull: 'then-alive' }],
     ['back from LEFT: alive and pull', m('ALIVE', 2), m('LEFT', 1), 'gone', { set: 'alive', pull: 'now' }],
     ['a higher incarnation (refuted or restarted): alive and pull', m('ALIVE', 3), m('SUSPECT', 2), 'alive', { set: 'alive', pull: 'now' }],
     ['SUSPECT keeps serving', m('SUSPECT'), m('ALIVE'), 'alive', { set: 'alive' }]

@@ -240,12 +240,13 @@ describe('OwnerState.dropAll / forget', () => {
   })
 
   // regression: a forgotten owner's tombstones sit at its records' stamps; its snapshot must still win
-  it('after forget, the same-epoch snapshot of the unchanged sub-map restores the records', () => {
+  it('after forget, the same-epoch snapshot of the unchanged sub-map restores the records, from the owner only', () => {
     const o = new OwnerState('X')
     o.applyBatch(batch('X', 1, put(1, a1)), 0)
     const snap = o.snapshot()
     o.forget(0)
-    o.replaceWith(snap, 0)
+    expect(o.replaceWith(snap, 0)).toBeNull()
+    o.replaceWith(snap, 0, true)
     expect([...o.records()]).toEqual([a1])
   })
 })
@@ -269,11 +270,11 @@ describe('OwnerState after forget: nothing older than what it forgot (review)', 
     expect(o.entries.get(K2)?.record).toBeNull()
   })
 
-  it('takes a snapshot at (or past) the forgotten head', () => {
+  it('takes a snapshot at the forgotten head from the owner itself', () => {
     const { o } = forgottenAfterDelete()
     const current = new OwnerState('X')
     current.applyBatch(batch('X', 1, put(1, a1), put(2, a2), del(3, K2)), 0)
-    expect(o.replaceWith(current.snapshot(), 0)).not.toBeNull()
+    expect(o.replaceWith(current.snapshot(), 0, true)).not.toBeNull()
     expect([...o.records()]).toEqual([a1])
     expect(o.head).toEqual({ epoch: 1, seq: 3 })
   })

@@ -1,0 +1,42 @@
+import { describe, it, expect } from 'vitest'
+import { peerIdFromString } from '@libp2p/peer-id'
+import { Replicator } from '../../node/gossip/replicator.js'
+import { silentLogger } from './registry-fixtures.js'
+
+const PEER = peerIdFromString('12D3KooWGzxzKZYveHXtpG6AsrUJBcWxHBFS2HsEoGTxrMLvKXtf')
+
+/** A replicator whose pulls are counted and released by hand (no host: only syncWith runs). */
+function replicator (): { r: Replicator, started: number[], finish: () => void } {
+  const r = new Replicator({ host: {} as any, registry: {} as any, logger: silentLogger, peers: () => [], members: () => 1 },
+    { nodeId: 'me', epoch: 1, cluster: 't', batchMs: 1, batchMaxOps: 10, antiEntropyIntervalMs: 1000 })
+  const started: number[] = []
+  const waiting: Array<() => void> = []
+  ;(r as any).running = true
+  ;(r as any).pull = async () => {
+    started.push(started.length + 1)
+    await new Promise<void>(resolve => waiting.push(resolve))
+  }
+  return { r, started, finish: () => { waiting.shift()?.() } }
+}
+
+describe('Replicator.syncWith', () => {
+  it('asked while a pull runs, runs one more after it and resolves only when that one has (review)', async () => {
+    const { r, started, finish } = replicator()
+    let firstDone = false
+    let secondDone = false
+    void r.syncWith(PEER).then(() => { firstDone = true })
+    void r.syncWith(PEER).then(() => { secondDone = true })
+    void r.syncWith(PEER)
+    expect(started).toEqual([1])
+    finish()
+    await new Promise(resolve => setImmediate(resolve))
+    expect(firstDone).toBe(true)
+    // the two asks made during pull 1 share pull 2, which has started but not ended
+    expect(started).toEqual([1, 2])
+    expect(secondDone).toBe(false)
+    finish()
+    await new Promise(resolve => setImmediate(resolve))
+    expect(secondDone).toBe(true)
+    expect(started).toEqual([1, 2])
+  })
+})
