@@ -25,4 +25,4 @@ COPY proto ./proto
 VOLUME ["/data"]
 # 7000 gRPC API, 7001 libp2p gossip
 EXPOSE 7000 7001
-ENTRYPOINT ["node","--max-semi-space-size=4","dist/node/cli/main.js","node"]
+ENTRYPOINT ["node","--max-semi-space-size=4","--v8-pool-size=1","dist/node/cli/main.js","node"]

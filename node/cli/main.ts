@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --max-semi-space-size=4
+#!/usr/bin/env -S node --max-semi-space-size=4 --v8-pool-size=1
 import '../polyfill.js'
 import { runNodeCommand } from './node-command.js'
 import { runClusterCommand } from '../../cluster/cluster-command.js'
