@@ -282,7 +282,6 @@ export class Replicator {
   }
 }
 
-
 interface Deferred { readonly promise: Promise<void>, readonly resolve: () => void }
 
 function deferred (): Deferred {

@@ -141,7 +141,7 @@ export class OwnerState {
     // nothing older than the head forgotten; the head itself only from the owner: a peer that
     // has not reaped it yet would hand back the records dropped (of an epoch since replaced)
     const vsForgotten = compareStamps(snap, this.forgotten)
-    if (vsForgotten < 0 || (vsForgotten === 0 && !fromOwner && this.forgotten.epoch > 0)) return null
+    if (vsForgotten < 0 || (vsForgotten === 0 && !fromOwner)) return null
     const head = { epoch: snap.epoch, seq: snap.seq }
     const changes: KeyChange[] = []
     const incoming = new Map(snap.entries.map(e => [e.key, e]))

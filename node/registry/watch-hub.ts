@@ -262,7 +262,7 @@ class Watcher {
     // ahead of SYNCED, and keeps that event's older token (see CoalescingQueue)
     const waiting = this.queue.initialEvent(key)
     if (waiting !== undefined) {
-      this.queue.replaceInitial(key, { ...event, token: waiting.token })
+      this.queue.pushInitial(key, { ...event, token: waiting.token })
       return
     }
     if (!this.queue.push(key, event)) this.overflow()

@@ -9,7 +9,7 @@
  * been sent too).
  *
  * A live change of a key still waiting in the initial part replaces it in
- * place (`replaceInitial`): moved behind SYNCED, the key would be missing
+ * place (`pushInitial` again): moved behind SYNCED, the key would be missing
  * from the set the watcher holds at SYNCED although it existed all along.
  */
 export class CoalescingQueue<E> {
@@ -18,22 +18,15 @@ export class CoalescingQueue<E> {
 
   constructor (private readonly max: number) {}
 
-  /** Queues an event of the initial part; the bound does not apply. */
+  /** Queues an event of the initial part, or replaces the one of `key` where it stands; the bound does not apply. */
   pushInitial (key: string, event: E): void {
+    // Map.set on a present key keeps its place in the iteration order
     this.initial.set(key, event)
   }
 
   /** The event of `key` waiting in the initial part, if any. */
   initialEvent (key: string): E | undefined {
     return this.initial.get(key)
-  }
-
-  /** Replaces the initial event of `key` where it stands; false when `key` has none. */
-  replaceInitial (key: string, event: E): boolean {
-    if (!this.initial.has(key)) return false
-    // Map.set on a present key keeps its place in the iteration order
-    this.initial.set(key, event)
-    return true
   }
 
   /** Queues a live event for `key`; false when the live part is full (the caller drops the watcher). */

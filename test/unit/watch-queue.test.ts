@@ -59,16 +59,16 @@ describe('CoalescingQueue', () => {
     expect(drain(q)).toEqual(['s1', 's2', 's3', 'SYNCED', 'x1'])
   })
 
-  it('replaces an initial event where it stands; a key without one is not replaced', () => {
+  it('replaces an initial event where it stands; a key without one has none', () => {
     const q = new CoalescingQueue<string>(5)
     q.pushInitial('a', 'a0')
     q.pushInitial('b', 'b0')
     q.pushInitial('synced', 'SYNCED')
     expect(q.initialEvent('a')).toBe('a0')
-    expect(q.replaceInitial('a', 'a1')).toBe(true)
+    q.pushInitial('a', 'a1')
     expect(q.initialEvent('c')).toBeUndefined()
-    expect(q.replaceInitial('c', 'c1')).toBe(false)
-    expect(drain(q)).toEqual(['a1', 'b0', 'SYNCED'])
+    expect(q.push('c', 'c1')).toBe(true)
+    expect(drain(q)).toEqual(['a1', 'b0', 'SYNCED', 'c1'])
     expect(q.initialEvent('a')).toBeUndefined()
   })
 
