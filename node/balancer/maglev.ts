@@ -25,7 +25,9 @@ export const MAGLEV_TABLE_SIZE = 65_537
  */
 export function buildMaglevTable (tier: WeightedTier, size = MAGLEV_TABLE_SIZE): Int32Array {
   const n = tier.members.length
-  const maxWeight = Math.max(...tier.weights)
+  // a loop, not Math.max(...weights): a spread of 130,000 arguments overflows the stack
+  let maxWeight = 0
+  for (const w of tier.weights) if (w > maxWeight) maxWeight = w
   const next = Float64Array.from(tier.members, r => hash32(`${r.instanceId}#offset`) % size)
   const skip = Float64Array.from(tier.members, r => (hash32(`${r.instanceId}#skip`) % (size - 1)) + 1)
   const claimed = new Float64Array(n)

@@ -20,25 +20,42 @@ export interface PickStat {
   picks: number
 }
 
+/**
+ * Filters (service, tags, metadata, zone) whose pickers are kept. Each
+ * distinct filter a client sends is a key, so without a bound a client
+ * cycling through filters or unknown service names grew the node's memory
+ * without end; past it the filter cached longest ago goes (a later query of
+ * it rebuilds its picker, one scan of the service).
+ */
+export const MAX_CACHED_FILTERS = 4096
+
 /** Cached immutable pickers and pick counters; one per node. */
 export class PickerCache {
   private readonly pickers = new Map<string, Map<string, Entry>>()
   private readonly picks = new Map<string, Map<string, number>>()
 
-  constructor (private readonly opts: StrategyOptions) {}
+  constructor (private readonly opts: StrategyOptions, private readonly maxFilters = MAX_CACHED_FILTERS) {}
+
+  /** How many filters have pickers cached (at most `maxFilters`). */
+  get size (): number {
+    return this.pickers.size
+  }
 
   /**
-   * The picker of `service` under `strategy` at view `version`. `instances`
+   * The picker of `filter` (a service, or a service with a query's tags,
+   * metadata and zone: discovery.ts) under `strategy` at view `version`. `instances`
    * is called only when the version changed. The picker is kept (with its
    * rotation) when the records are the same objects as last time: records
    * are immutable, and the view version moves on every service's change.
    * Throws InvalidArgumentError for an unknown strategy.
    */
-  get (service: string, strategy: string, version: number, instances: () => readonly InstanceRecord[]): Picker {
-    let byStrategy = this.pickers.get(service)
+  get (filter: string, strategy: string, version: number, instances: () => readonly InstanceRecord[]): Picker {
+    let byStrategy = this.pickers.get(filter)
     if (byStrategy === undefined) {
       byStrategy = new Map()
-      this.pickers.set(service, byStrategy)
+      // a Map iterates in insertion order: the first key is the oldest
+      if (this.pickers.size >= this.maxFilters) this.pickers.delete(this.pickers.keys().next().value as string)
+      this.pickers.set(filter, byStrategy)
     }
     const entry = byStrategy.get(strategy)
     if (entry?.version === version) return entry.picker
@@ -50,11 +67,6 @@ export class PickerCache {
     const picker = buildPicker(strategy, source, this.opts)
     byStrategy.set(strategy, { version, source, picker })
     return picker
-  }
-
-  /** Drops the pickers of a service that no longer exists (its stats stay). */
-  forget (service: string): void {
-    this.pickers.delete(service)
   }
 
   /** Counts one pick of `instanceId` in `service`. */

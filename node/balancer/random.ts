@@ -27,7 +27,8 @@ export class RandomPicker implements Picker {
   order (): { instances: InstanceRecord[], panic: boolean } {
     const first = this.pick().instance
     const instances = [first]
-    for (const tier of this.tiers) instances.push(...shuffle(tier.filter(r => r !== first), this.random))
+    // no push(...list): a spread of a large service's instances overflows the stack
+    for (const tier of this.tiers) for (const r of shuffle(tier.filter(r => r !== first), this.random)) instances.push(r)
     return { instances, panic: this.panic }
   }
 }

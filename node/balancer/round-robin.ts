@@ -31,7 +31,8 @@ export class RoundRobinPicker implements Picker {
     const start = this.next
     this.pick()
     const instances: InstanceRecord[] = []
-    for (const tier of this.tiers) instances.push(...rotate(tier, start))
+    // no push(...list): a spread of a large service's instances overflows the stack
+    for (const tier of this.tiers) for (const r of rotate(tier, start)) instances.push(r)
     return { instances, panic: this.panic }
   }
 }

@@ -8,7 +8,7 @@ import { grpcCheck } from './checkers/grpc.js'
 import { httpCheck } from './checkers/http.js'
 import { tcpCheck } from './checkers/tcp.js'
 import { CheckScheduler } from './scheduler.js'
-import { initialHealth, nextHealth, shouldDeregister } from './state-machine.js'
+import { initialHealth, nextHealth, renewed, restoredHealth, shouldDeregister } from './state-machine.js'
 import type { CheckEvent, HealthState } from './state-machine.js'
 
 /** The owner's write path, as the health manager sees it. */
@@ -72,17 +72,32 @@ export class HealthManager {
   }
 
   /**
-   * Tracks a newly written owned record. A re-registration with the same
-   * check keeps its state (no flap to the initial status); a new check starts over.
-   * Returns the status the record should carry.
+   * Tracks a newly written owned record; returns the status it should carry.
+   * - A re-registration with the same check and target keeps its state (no
+   *   flap to the initial status), but its deregister clock restarts: the
+   *   client has just said it is there.
+   * - A new check, or the same check at a new address or port, starts over
+   *   from the initial status: a result of the old target says nothing of
+   *   the new one.
+   * - Maintenance is the operator's and outlives both.
+   * - `restored`: the status persisted by an earlier run of this node. It
+   *   keeps maintenance, and a TTL check's status (the instance's own
+   *   reports, which no check run would bring back); an active check starts
+   *   over.
    */
-  track (key: string, record: InstanceRecord): HealthStatus {
+  track (key: string, record: InstanceRecord, restored?: HealthStatus): HealthStatus {
     const spec = record.check ?? DEFAULT_CHECK
+    const now = this.components.now()
+    const target = spec.kind === 'ttl' ? null : { address: record.address, port: record.port }
     const prev = this.tracked.get(key)
-    const state = prev != null && sameCheck(prev.spec, spec) ? prev.state : initialHealth(spec, this.components.now())
-    this.tracked.set(key, { target: spec.kind === 'ttl' ? null : { address: record.address, port: record.port }, spec, state })
+    const same = prev != null && sameCheck(prev.spec, spec) && sameTarget(prev.target, target)
+    let state = same ? renewed(prev.state, now) : initialHealth(spec, now)
+    if (restored != null) state = restoredHealth(state, restored, spec, now)
+    else if (!same && prev?.state.maintenance === true) state = nextHealth(state, { type: 'maintenance', enabled: true }, now, spec)
+    this.tracked.set(key, { target, spec, state })
     if (spec.kind === 'ttl') this.scheduler.remove(key)
-    else if (prev == null || !sameCheck(prev.spec, spec)) this.scheduler.add(key, spec.intervalMs)
+    // a run in flight for the old target is dropped when it ends (run() compares the entry)
+    else if (!same) this.scheduler.add(key, spec.intervalMs)
     return state.status
   }
 
@@ -149,4 +164,8 @@ export class HealthManager {
 
 function sameCheck (a: CheckSpec, b: CheckSpec): boolean {
   return JSON.stringify(a) === JSON.stringify(b)
+}
+
+function sameTarget (a: Tracked['target'], b: Tracked['target']): boolean {
+  return a === b || (a != null && b != null && a.address === b.address && a.port === b.port)
 }

@@ -8,13 +8,21 @@ import type { CheckSpec, InitialStatus } from './check-spec.js'
 
 /** What the owner keeps per checked instance; every transition makes a new object. */
 export interface HealthState {
-  /** The published status: MAINTENANCE while `maintenance`, else `checkStatus`. */
+  /** The published status: MAINTENANCE while `maintenance`, else the worse of `checkStatus` and `reportedStatus`. */
   readonly status: HealthStatus
   /**
    * What the check alone says. Kept apart from `status` so that leaving
    * maintenance restores it (results keep arriving while drained, as in Consul).
    */
   readonly checkStatus: InitialStatus
+  /**
+   * Beside an active check, the instance's own view from Heartbeat, as a
+   * second check: the worse of the two is published (Consul's service
+   * status is the worst of its checks), so a client library that reports
+   * PASSING cannot hide a failing HTTP check. Null until reported, and
+   * always null for a TTL check, whose reports are the check itself.
+   */
+  readonly reportedStatus: InitialStatus | null
   /** Consecutive passing or warning results (both mean "the instance answers"). */
   readonly consecutiveOk: number
   /** Consecutive failed results. */
@@ -45,6 +53,7 @@ export function initialHealth (spec: CheckSpec, nowMs: number): HealthState {
   return {
     status,
     checkStatus: status,
+    reportedStatus: null,
     consecutiveOk: 0,
     consecutiveFail: 0,
     criticalSinceMs: status === 'CRITICAL' ? nowMs : null,
@@ -61,9 +70,11 @@ export function initialHealth (spec: CheckSpec, nowMs: number): HealthState {
  *   follows it at once (PASSING and WARNING are both served, so switching
  *   between them is no flap); a CRITICAL one is served again only once the
  *   threshold is reached, then as PASSING or WARNING per that last result.
- * - A reported status is an explicit statement, not a noisy sample: it applies
- *   at once and restarts the opposite streak (Consul's TTL update). MAINTENANCE
- *   cannot be reported: it is the operator's switch, so it is ignored.
+ * - A reported status is an explicit statement, not a noisy sample. For a TTL
+ *   check it is the check: it applies at once and restarts the opposite streak
+ *   (Consul's TTL update). Beside an active check it is a second check, and
+ *   the worse of the two is published. MAINTENANCE cannot be reported: it is
+ *   the operator's switch, so it is ignored.
  * - Maintenance overrides the status until disabled; results still update the
  *   check's own status underneath.
  */
@@ -85,6 +96,7 @@ export function nextHealth (state: HealthState, event: CheckEvent, nowMs: number
     case 'reported': {
       const s = event.status
       if (s !== 'PASSING' && s !== 'WARNING' && s !== 'CRITICAL') return state
+      if (spec.kind !== 'ttl') return publish(state, { reportedStatus: s, lastOutput: `reported ${s} on heartbeat` }, nowMs)
       return publish(state, {
         checkStatus: s,
         consecutiveOk: s === 'CRITICAL' ? 0 : state.consecutiveOk,
@@ -96,6 +108,22 @@ export function nextHealth (state: HealthState, event: CheckEvent, nowMs: number
       if (event.enabled === state.maintenance) return state
       return publish(state, { maintenance: event.enabled }, nowMs)
   }
+}
+
+/** The state kept across a re-registration: a CRITICAL one counts toward deregistration from now. */
+export function renewed (state: HealthState, nowMs: number): HealthState {
+  return state.criticalSinceMs == null ? state : { ...state, criticalSinceMs: nowMs }
+}
+
+/**
+ * The state of a record re-announced after a restart, from `fresh` (its
+ * initial state) and the status persisted before: maintenance stays, and so
+ * does a TTL check's status (the instance's own reports); an active check's
+ * result is not trusted across the restart, its next run says.
+ */
+export function restoredHealth (fresh: HealthState, persisted: HealthStatus, spec: CheckSpec, nowMs: number): HealthState {
+  if (persisted === 'MAINTENANCE') return nextHealth(fresh, { type: 'maintenance', enabled: true }, nowMs, spec)
+  return spec.kind === 'ttl' ? nextHealth(fresh, { type: 'reported', status: persisted }, nowMs, spec) : fresh
 }
 
 /**
@@ -114,7 +142,13 @@ export function shouldDeregister (state: HealthState, nowMs: number, spec: Check
 // Derives the published status and keeps criticalSinceMs in step with it.
 function publish (state: HealthState, change: Partial<HealthState>, nowMs: number): HealthState {
   const next = { ...state, ...change }
-  const status: HealthStatus = next.maintenance ? 'MAINTENANCE' : next.checkStatus
+  const status: HealthStatus = next.maintenance ? 'MAINTENANCE' : worse(next.checkStatus, next.reportedStatus)
   const criticalSinceMs = status !== 'CRITICAL' ? null : state.status === 'CRITICAL' ? state.criticalSinceMs : nowMs
   return { ...next, status, criticalSinceMs }
+}
+
+const SEVERITY: Record<InitialStatus, number> = { PASSING: 0, WARNING: 1, CRITICAL: 2 }
+
+function worse (a: InitialStatus, b: InitialStatus | null): InitialStatus {
+  return b != null && SEVERITY[b] > SEVERITY[a] ? b : a
 }

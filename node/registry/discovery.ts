@@ -62,5 +62,6 @@ export function matches (r: InstanceRecord, tags: readonly string[], metadata: R
 // one picker per distinct filter: its instances (and a round robin's rotation) are the filter's
 function cacheKey (service: string, tags: readonly string[], metadata: Readonly<Record<string, string>>, zone: string): string {
   if (tags.length === 0 && zone === '' && Object.keys(metadata).length === 0) return service
-  return `${service}\u0000${[...tags].sort().join(',')}\u0000${JSON.stringify(Object.entries(metadata).sort())}\u0000${zone}`
+  // tags as JSON: joined by a separator, ['a', 'b'] and ['a,b'] shared a picker
+  return `${service}\u0000${JSON.stringify([...tags].sort())}\u0000${JSON.stringify(Object.entries(metadata).sort())}\u0000${zone}`
 }

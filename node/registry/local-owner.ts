@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto'
 import type { Logger } from 'pino'
 import { NotFoundError } from '../errors.js'
 import type { InstanceInput } from '../api/validation.js'
-import type { Registry } from './registry.js'
+import type { Registry, ViewChange } from './registry.js'
 import { recordKey } from './types.js'
 import type { HealthStatus, InstanceRecord, Op } from './types.js'
 import type { CheckSpec } from '../health/check-spec.js'
@@ -12,8 +12,8 @@ import { makeRecord, withOptional } from './record.js'
 
 /** The owner's view of health checking (node/health/manager.ts). */
 export interface OwnerHealth {
-  /** starts (or keeps) checking a written record; returns the status it should carry */
-  track: (key: string, record: InstanceRecord) => HealthStatus
+  /** starts (or keeps) checking a written record; returns the status it should carry (`restored`: persisted by an earlier run) */
+  track: (key: string, record: InstanceRecord, restored?: HealthStatus) => HealthStatus
   /** stops checking a record that went away */
   untrack: (key: string) => void
 }
@@ -53,6 +53,10 @@ export class LocalOwner {
   private readonly loadSentAt = new Map<string, number>()
   private timer: NodeJS.Timeout | undefined
   private running = false
+  // owned keys whose view record is now another owner's (see yield)
+  private superseded = new Set<string>()
+  private yielding: NodeJS.Immediate | undefined
+  private unsubscribe: (() => void) | undefined
 
   constructor (private readonly components: LocalOwnerComponents, private readonly init: LocalOwnerInit) {
     const self = components.registry.owner(init.nodeId)
@@ -61,10 +65,11 @@ export class LocalOwner {
     self.floor = { epoch: init.epoch, seq: 0 }
   }
 
-  /** Starts TTL expiry. */
+  /** Starts TTL expiry, and giving up records another owner registered since. */
   start (): void {
     if (this.running) return
     this.running = true
+    this.unsubscribe = this.components.registry.subscribe(changes => { this.noteSuperseded(changes) })
     this.schedule()
   }
 
@@ -72,6 +77,9 @@ export class LocalOwner {
   stop (): void {
     this.running = false
     clearTimeout(this.timer)
+    clearImmediate(this.yielding)
+    this.unsubscribe?.()
+    this.unsubscribe = undefined
   }
 
   /** Upserts an instance owned by this node; returns the stored record. */
@@ -95,8 +103,8 @@ export class LocalOwner {
       zone: intern(input.zone),
       status: 'PASSING',
       ownerNode: this.init.nodeId,
-      // every Register is a new registration: it wins over copies held by other owners
-      registeredAtMs: now,
+      // every Register is a new registration: it wins over the copies other owners hold, whatever their clocks say
+      registeredAtMs: Math.max(now, (this.components.registry.get(input.service, key)?.registeredAtMs ?? -1) + 1),
       updatedAtMs: nextUpdate(prev, now),
       ttlMs
     }, prev?.load, check ?? undefined, undefined)
@@ -176,7 +184,7 @@ export class LocalOwner {
       }
       const key = recordKey(r.service, r.instanceId)
       const draft = makeRecord(r, { ownerNode: this.init.nodeId, updatedAtMs: Math.max(now, r.updatedAtMs + 1) })
-      this.write(key, makeRecord(draft, { status: this.components.health?.track(key, draft) ?? r.status }))
+      this.write(key, makeRecord(draft, { status: this.components.health?.track(key, draft, r.status) ?? r.status }))
       this.deadlines.set(key, expiresAtMs)
     }
     if (entries.length > 0) this.components.logger.info({ records: entries.length - dropped, expired: dropped }, 're-announced persisted records')
@@ -217,6 +225,34 @@ export class LocalOwner {
     }
     if (n > 0) this.components.logger.debug({ expired: n }, 'expired instances')
     return n
+  }
+
+  /**
+   * A record this node owns whose view record became another owner's: the
+   * client registered again elsewhere (it failed over), so this copy gets no
+   * more heartbeats here. Kept, it came back into answers, checks and all,
+   * once the client deregistered at its new owner, until its TTL ran out
+   * here. Given up after the change is delivered (not inside a listener).
+   */
+  private noteSuperseded (changes: readonly ViewChange[]): void {
+    for (const c of changes) {
+      if (c.after == null || c.after.ownerNode === this.init.nodeId || this.own(c.key) == null) continue
+      this.superseded.add(c.key)
+    }
+    if (this.superseded.size > 0 && this.yielding == null) this.yielding = setImmediate(() => { this.yieldSuperseded() })
+  }
+
+  private yieldSuperseded (): void {
+    this.yielding = undefined
+    const keys = this.superseded
+    this.superseded = new Set()
+    for (const key of keys) {
+      const view = this.components.registry.get(key.slice(0, key.indexOf('/')), key)
+      if (view == null || view.ownerNode === this.init.nodeId || this.own(key) == null) continue
+      this.components.logger.info({ key, owner: view.ownerNode }, 'another node holds a newer registration: giving up this copy')
+      this.deadlines.delete(key)
+      this.write(key, null)
+    }
   }
 
   private own (key: string): InstanceRecord | null {

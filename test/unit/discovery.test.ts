@@ -81,6 +81,14 @@ describe('Discovery.discover', () => {
     expect(list(d, query({ zone: 'z2' }))).toEqual(['p4'])
   })
 
+  it("keeps filters apart whatever their tags hold: ['a', 'b'] and ['a,b'] are two", () => {
+    const { reg } = clockedRegistry()
+    reg.applyBatch(batch('A', 1, put(1, rec('pay', 'x', { tags: ['a', 'b'] })), put(2, rec('pay', 'y', { tags: ['a,b'] }))))
+    const d = discovery(reg)
+    expect(list(d, query({ tags: ['a', 'b'] }))).toEqual(['x'])
+    expect(list(d, query({ tags: ['a,b'] }))).toEqual(['y'])
+  })
+
   it('answers [] for an unknown service or no match', () => {
     const d = discovery(fill())
     expect(d.discover(query({ service: 'nope' }))).toEqual({ instances: [], panic: false })

@@ -54,14 +54,14 @@ describe('LocalOwner', () => {
     expect(owner.records()).toHaveLength(2)
   })
 
-  it('re-register is a new registration with a strictly rising update time; MAINTENANCE is kept', () => {
+  it('re-register is a new registration with strictly rising registration and update times; MAINTENANCE is kept', () => {
     const { owner, reg, published } = setup()
     owner.register(input(), 5000)
     const self = reg.owner('N')
     // the owner's status write path is elsewhere: put MAINTENANCE as an op of this owner
     reg.applyLocal('N', { seq: self.seq + 1, key: 'pay/p1', record: { ...self.entries.get('pay/p1')!.record!, status: 'MAINTENANCE' } })
     const again = owner.register(input({ address: '10.0.0.10' }), 5000)
-    expect(again).toMatchObject({ status: 'MAINTENANCE', address: '10.0.0.10', registeredAtMs: 1000, updatedAtMs: 1001 })
+    expect(again).toMatchObject({ status: 'MAINTENANCE', address: '10.0.0.10', registeredAtMs: 1001, updatedAtMs: 1001 })
     expect(published.map(o => o.seq)).toEqual([1, 3])
   })
 
@@ -168,5 +168,50 @@ describe('LocalOwner', () => {
     owner.heartbeat('pay', 'h1')
     expect(owner.persistable()[0].expiresAtMs).toBe(clock.t + 1000)
     expect(owner.persisted('pay/h1')?.expiresAtMs).toBe(clock.t + 1000)
+  })
+
+  it("a Register wins over another owner's copy even when that owner's clock is ahead", () => {
+    const { owner, reg, clock } = setup()
+    reg.applyBatch({ owner: 'M', epoch: 1, ops: [{ seq: 1, key: 'pay/p1', record: rec('pay', 'p1', { ownerNode: 'M', registeredAtMs: clock.t + 60_000, updatedAtMs: clock.t + 60_000 }) }] })
+    const r = owner.register(input(), 5000)
+    expect(r.registeredAtMs).toBe(clock.t + 60_001)
+    expect(reg.get('pay', 'pay/p1')).toBe(r)
+  })
+
+  it("gives up an owned record once another owner's newer registration is in the view (the client failed over)", async () => {
+    const { owner, reg, clock, published, changed } = setup()
+    owner.start()
+    owner.register(input(), 60_000)
+    owner.register(input({ instanceId: 'p2' }), 60_000)
+    clock.t += 1000
+    const theirs = rec('pay', 'p1', { ownerNode: 'M', registeredAtMs: clock.t, updatedAtMs: clock.t })
+    reg.applyBatch({ owner: 'M', epoch: 1, ops: [{ seq: 1, key: 'pay/p1', record: theirs }] })
+    // not inside the view change: after it
+    expect(owner.get('pay/p1')).not.toBeNull()
+    await new Promise(resolve => setImmediate(resolve))
+    expect(owner.get('pay/p1')).toBeNull()
+    expect(published.at(-1)).toEqual({ seq: 3, key: 'pay/p1', record: null })
+    expect(changed).toHaveBeenLastCalledWith('pay/p1')
+    expect(() => owner.heartbeat('pay', 'p1')).toThrow(NotFoundError)
+    // the view keeps the newer copy; the other record stays ours
+    expect(reg.get('pay', 'pay/p1')).toBe(theirs)
+    expect(owner.get('pay/p2')).not.toBeNull()
+    // when the client deregisters at its new owner, nothing of ours comes back
+    reg.applyBatch({ owner: 'M', epoch: 1, ops: [{ seq: 2, key: 'pay/p1', record: null }] })
+    expect(reg.get('pay', 'pay/p1')).toBeUndefined()
+    owner.stop()
+  })
+
+  it("keeps an owned record that wins over another owner's older copy, and stops watching once stopped", async () => {
+    const { owner, reg, clock } = setup()
+    owner.start()
+    const mine = owner.register(input(), 60_000)
+    reg.applyBatch({ owner: 'M', epoch: 1, ops: [{ seq: 1, key: 'pay/p1', record: rec('pay', 'p1', { ownerNode: 'M', registeredAtMs: clock.t - 500, updatedAtMs: clock.t - 500 }) }] })
+    await new Promise(resolve => setImmediate(resolve))
+    expect(owner.get('pay/p1')).toBe(mine)
+    owner.stop()
+    reg.applyBatch({ owner: 'M', epoch: 1, ops: [{ seq: 2, key: 'pay/p1', record: rec('pay', 'p1', { ownerNode: 'M', registeredAtMs: clock.t + 500, updatedAtMs: clock.t + 500 }) }] })
+    await new Promise(resolve => setImmediate(resolve))
+    expect(owner.get('pay/p1')).toBe(mine)
   })
 })

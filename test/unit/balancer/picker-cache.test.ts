@@ -47,12 +47,17 @@ describe('PickerCache', () => {
     expect(b.pick({})?.instance.instanceId).toBe('y')
   })
 
-  it('forget drops the pickers of a service', () => {
-    const cache = new PickerCache(seeded())
+  it('keeps at most maxFilters filters, dropping the one cached longest ago', () => {
+    const cache = new PickerCache(seeded(), 3)
     const list = fleet(2)
-    const p = cache.get('svc', 'round_robin', 1, () => list)
-    cache.forget('svc')
-    expect(cache.get('svc', 'round_robin', 1, () => list)).not.toBe(p)
+    const first = cache.get('f0', 'round_robin', 1, () => list)
+    for (let i = 1; i < 10; i++) cache.get(`f${i}`, 'round_robin', 1, () => list)
+    expect(cache.size).toBe(3)
+    // the newest stayed cached; the oldest was rebuilt
+    const src = source(list)
+    cache.get('f9', 'round_robin', 1, src.fn)
+    expect(src.calls).toBe(0)
+    expect(cache.get('f0', 'round_robin', 1, () => list)).not.toBe(first)
   })
 
   it('throws InvalidArgumentError for an unknown strategy', () => {

@@ -2,7 +2,7 @@
 import { describe, it, expect } from 'vitest'
 import { buildPicker, STRATEGIES } from '../../../node/balancer/registry.js'
 import type { HealthStatus } from '../../../node/registry/types.js'
-import { byStatus, ids, inst, seeded, tally } from './fixtures.js'
+import { byStatus, fleet, ids, inst, seeded, tally } from './fixtures.js'
 
 const NAMES = [...STRATEGIES.keys()]
 const PICKS = 4000
@@ -10,6 +10,12 @@ const PICKS = 4000
 const keyed = (i: number): { hashKey: string } => ({ hashKey: `k${i}` })
 
 describe.each(NAMES)('%s', name => {
+  it('builds, picks and orders a service of 150,000 instances (no argument spread of the whole list)', () => {
+    const p = buildPicker(name, fleet(150_000), seeded())
+    expect(p.pick(keyed(1))).toBeDefined()
+    expect(p.order(keyed(1)).instances).toHaveLength(150_000)
+  })
+
   it.each<[string, HealthStatus[]]>([
     ['no instance', []],
     ['only MAINTENANCE', ['MAINTENANCE', 'MAINTENANCE']]

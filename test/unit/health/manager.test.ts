@@ -55,3 +55,61 @@ describe('HealthManager', () => {
     expect(signals.slice(before).every(s => !s.aborted)).toBe(true)
   })
 })
+
+describe('HealthManager.track', () => {
+  const clock = { t: 1_000_000 }
+  const targets: number[] = []
+  // the port answers when it is below 100
+  const scripted: Checker = async target => { targets.push(target.port); return target.port < 100 ? { ok: true, output: 'up' } : { ok: false, output: 'refused' } }
+  const deregistered: string[] = []
+  const make = (): HealthManager => new HealthManager({
+    now: () => clock.t, logger: pino({ level: 'silent' }), setStatus: () => {}, deregister: key => { deregistered.push(key) }, checkers: { tcp: scripted }
+  }, { maxConcurrent: 4 })
+  // one run of a key's check, as the scheduler would start it
+  const runOnce = async (m: HealthManager, key: string): Promise<void> => { await (m as unknown as { run: (k: string) => Promise<void> }).run(key) }
+  const checked = (over: Partial<CheckSpec> = {}, port = 1): InstanceRecord => ({ ...record('a'), port, check: { ...spec, initialStatus: 'CRITICAL', successThreshold: 1, failureThreshold: 1, ...over } })
+
+  it('keeps the state of the same check at the same target; a new port starts over and is checked there', async () => {
+    const m = make()
+    expect(m.track('web/a', checked())).toBe('CRITICAL')
+    await runOnce(m, 'web/a')
+    expect(m.stateOf('web/a')?.status).toBe('PASSING')
+    expect(m.track('web/a', checked())).toBe('PASSING')
+    expect(m.track('web/a', checked({}, 500))).toBe('CRITICAL')
+    expect(m.scheduler.stats().checks).toBe(1)
+    await runOnce(m, 'web/a')
+    expect(targets.at(-1)).toBe(500)
+    expect(m.stateOf('web/a')?.status).toBe('CRITICAL')
+  })
+
+  it('maintenance outlives a changed check', () => {
+    const m = make()
+    m.track('web/a', checked())
+    m.maintenance('web/a', true)
+    expect(m.track('web/a', checked({ intervalMs: 2000 }))).toBe('MAINTENANCE')
+    expect(m.track('web/a', checked({ intervalMs: 2000 }, 7))).toBe('MAINTENANCE')
+  })
+
+  it('a re-registration restarts the deregister clock of a CRITICAL instance', async () => {
+    const m = make()
+    const r = checked({ deregisterCriticalAfterMs: 60_000 }, 500)
+    m.track('web/a', r)
+    clock.t += 70_000
+    m.track('web/a', r)
+    m.sweep()
+    expect(deregistered).toEqual([])
+    clock.t += 60_001
+    m.sweep()
+    expect(deregistered).toEqual(['web/a'])
+  })
+
+  it.each<{ name: string, check: Partial<CheckSpec>, persisted: HealthStatus, expected: HealthStatus }>([
+    { name: 'maintenance stays', check: {}, persisted: 'MAINTENANCE', expected: 'MAINTENANCE' },
+    { name: "a TTL check's reported CRITICAL stays", check: { kind: 'ttl' }, persisted: 'CRITICAL', expected: 'CRITICAL' },
+    { name: "a TTL check's reported WARNING stays", check: { kind: 'ttl' }, persisted: 'WARNING', expected: 'WARNING' },
+    { name: 'an active check starts over (its next run says)', check: { initialStatus: 'CRITICAL' }, persisted: 'PASSING', expected: 'CRITICAL' }
+  ])('restored after a restart: $name', ({ check, persisted, expected }) => {
+    expect(make().track('web/a', checked(check), persisted)).toBe(expected)
+  })
+})
+

@@ -89,7 +89,7 @@ describe('nextHealth: results', () => {
   ])('initialHealth($initial) starts the critical clock: $since', ({ initial, since }) => {
     const st = initialHealth(spec({ initialStatus: initial }), 42)
     expect(st).toEqual({
-      status: initial, checkStatus: initial, consecutiveOk: 0, consecutiveFail: 0,
+      status: initial, checkStatus: initial, reportedStatus: null, consecutiveOk: 0, consecutiveFail: 0,
       criticalSinceMs: since, maintenance: false, lastOutput: ''
     })
   })
@@ -139,8 +139,8 @@ describe('nextHealth: maintenance', () => {
   })
 })
 
-describe('nextHealth: reported', () => {
-  const s = spec({ failureThreshold: 3, successThreshold: 3 })
+describe('nextHealth: reported, TTL check (the reports are the check)', () => {
+  const s: CheckSpec = { ...DEFAULT_CHECK, failureThreshold: 3, successThreshold: 3 }
 
   it.each<{ name: string, initial: InitialStatus, reported: 'PASSING' | 'WARNING' | 'CRITICAL', then: string, expected: string }>([
     { name: 'critical applies without damping', initial: 'PASSING', reported: 'CRITICAL', then: '', expected: 'CRITICAL' },
@@ -169,6 +169,32 @@ describe('nextHealth: reported', () => {
   it('ignores a reported MAINTENANCE: only SetMaintenance drains', () => {
     const st = initialHealth(s, 0)
     expect(nextHealth(st, { type: 'reported', status: 'MAINTENANCE' }, 1, s)).toBe(st)
+  })
+})
+
+describe('nextHealth: reported beside an active check (the worse of the two)', () => {
+  const s = spec({ failureThreshold: 3, successThreshold: 2 })
+  const report = (st: HealthState, status: 'PASSING' | 'WARNING' | 'CRITICAL', at: number): HealthState => nextHealth(st, { type: 'reported', status }, at, s)
+
+  it('a reported PASSING neither hides a failing check nor restarts its failure streak', () => {
+    let st = run(s, 'FF').state
+    st = report(st, 'PASSING', 10)
+    st = nextHealth(st, RESULT.F, 11, s)
+    expect(st).toMatchObject({ status: 'CRITICAL', consecutiveFail: 3, criticalSinceMs: 11 })
+    st = report(st, 'PASSING', 12)
+    expect(st.status).toBe('CRITICAL')
+  })
+
+  it('a reported CRITICAL or WARNING applies at once over a passing check, until a better report', () => {
+    let st = run(s, 'PP').state
+    st = report(st, 'CRITICAL', 10)
+    expect(st).toMatchObject({ status: 'CRITICAL', checkStatus: 'PASSING', criticalSinceMs: 10 })
+    st = nextHealth(st, RESULT.P, 11, s)
+    expect(st.status).toBe('CRITICAL')
+    st = report(st, 'WARNING', 12)
+    expect(st).toMatchObject({ status: 'WARNING', criticalSinceMs: null })
+    st = report(st, 'PASSING', 13)
+    expect(st.status).toBe('PASSING')
   })
 })
 
