@@ -74,6 +74,11 @@ export class MemberTable {
     return this.since.get(id) ?? 0
   }
 
+  /** How many members the table holds, in every state. */
+  get size (): number {
+    return this.members.size
+  }
+
   /** Every member. */
   all (): Member[] {
     return [...this.members.values()]

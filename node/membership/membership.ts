@@ -65,6 +65,7 @@ export class Membership {
       random: mathRandom,
       logger: components.logger,
       transport: { request: async (to, msg, timeoutMs) => await this.request(to, msg, timeoutMs) },
+      validId: isPeerId,
       // only our own accusations and verdicts are announced, so the signer is the accuser
       announce: m => { void this.publish(m) },
       piggyback: piggyback == null ? undefined : { local: piggyback.local, remote: (id, x) => { piggyback.remote(peerIdFromString(id), x) } }
@@ -168,12 +169,22 @@ export class Membership {
     if (msg.topic !== this.topic || msg.type !== 'signed') return
     if (this.components.faults?.blocks(msg.from.toString()) === true) return
     try {
-      const parsed = parseMembers(JSON.parse(Buffer.from(msg.data).toString('utf8')))
+      const parsed = parseMembers(JSON.parse(Buffer.from(msg.data).toString('utf8')), isPeerId)
       if (parsed.cluster !== this.init.cluster) throw new ProtocolError('members.cluster: not this cluster')
       // the signer is the accuser of a SUSPECT it announces: distinct accusers confirm a suspicion
       this.swim.mergeTable(parsed.members, msg.from.toString())
     } catch (err) {
       this.components.logger.warn({ err }, 'dropped a bad members message')
     }
+  }
+}
+
+/** Whether a member id is a peer id (the member's libp2p key). */
+function isPeerId (id: string): boolean {
+  try {
+    peerIdFromString(id)
+    return true
+  } catch {
+    return false
   }
 }

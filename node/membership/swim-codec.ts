@@ -1,6 +1,7 @@
 import { ProtocolError } from '../errors.js'
 import type { Update } from './broadcast-queue.js'
 import { parseMember } from './member-codec.js'
+import type { MemberIdCheck } from './member-codec.js'
 import type { Member } from './member-table.js'
 
 /** Probe-path fields every ping, ping-req, ack and nack carries. */
@@ -26,40 +27,41 @@ export type SwimAnswer =
   | { readonly t: 'push-pull', readonly members: readonly Member[] }
 
 const MAX_UPDATES = 1024
-const MAX_MEMBERS = 100_000
+// as the member table's bound (swim.ts MAX_TABLE_MEMBERS): a longer list is not from a member
+const MAX_MEMBERS = 10_000
 
 /** Checks a request from a peer field by field; a ProtocolError names the bad field. */
-export function parseSwimMessage (raw: unknown): SwimMessage {
+export function parseSwimMessage (raw: unknown, validId?: MemberIdCheck): SwimMessage {
   const o = obj(raw, 'swim')
-  if (o.t === 'push-pull') return { t: o.t, members: members(o) }
-  if (o.t === 'ping') return { t: o.t, ...parseCarried(o) }
-  if (o.t === 'ping-req') return { t: o.t, target: parseMember(o.target, 'swim.target'), ...parseCarried(o) }
+  if (o.t === 'push-pull') return { t: o.t, members: members(o, validId) }
+  if (o.t === 'ping') return { t: o.t, ...parseCarried(o, validId) }
+  if (o.t === 'ping-req') return { t: o.t, target: parseMember(o.target, 'swim.target', validId), ...parseCarried(o, validId) }
   throw new ProtocolError(`swim.t: unexpected request "${String(o.t)}"`)
 }
 
 /** Checks an answer from a peer field by field. */
-export function parseSwimAnswer (raw: unknown): SwimAnswer {
+export function parseSwimAnswer (raw: unknown, validId?: MemberIdCheck): SwimAnswer {
   const o = obj(raw, 'swim')
-  if (o.t === 'push-pull') return { t: o.t, members: members(o) }
-  if (o.t === 'ack') return { t: o.t, ...parseCarried(o) }
+  if (o.t === 'push-pull') return { t: o.t, members: members(o, validId) }
+  if (o.t === 'ack') return { t: o.t, ...parseCarried(o, validId) }
   if (o.t === 'nack') {
     if (typeof o.refused !== 'boolean') throw new ProtocolError('swim.refused: not a boolean')
-    return { t: o.t, refused: o.refused, ...parseCarried(o) }
+    return { t: o.t, refused: o.refused, ...parseCarried(o, validId) }
   }
   throw new ProtocolError(`swim.t: unexpected answer "${String(o.t)}"`)
 }
 
-function members (o: Record<string, unknown>): Member[] {
-  return list(o.members, 'swim.members', MAX_MEMBERS).map((m, i) => parseMember(m, `swim.members[${i}]`))
+function members (o: Record<string, unknown>, validId?: MemberIdCheck): Member[] {
+  return list(o.members, 'swim.members', MAX_MEMBERS).map((m, i) => parseMember(m, `swim.members[${i}]`, validId))
 }
 
-function parseCarried (o: Record<string, unknown>): Carried {
+function parseCarried (o: Record<string, unknown>, validId?: MemberIdCheck): Carried {
   if (typeof o.mh !== 'string' || o.mh.length > 64) throw new ProtocolError('swim.mh: not a short string')
   const x = o.x == null ? {} : obj(o.x, 'swim.x')
   const updates = list(o.updates, 'swim.updates', MAX_UPDATES).map((u, i) => {
     const v = obj(u, `swim.updates[${i}]`)
     if (v.from != null && (typeof v.from !== 'string' || v.from.length > 256)) throw new ProtocolError(`swim.updates[${i}].from: not a string`)
-    return { member: parseMember(v.member, `swim.updates[${i}].member`), ...(typeof v.from === 'string' ? { from: v.from } : {}) }
+    return { member: parseMember(v.member, `swim.updates[${i}].member`, validId), ...(typeof v.from === 'string' ? { from: v.from } : {}) }
   })
   return { updates, mh: o.mh, x }
 }

@@ -9,9 +9,18 @@ import { shuffle } from './clock.js'
 import type { Clock, Random, TimerHandle } from './clock.js'
 import { MemberTable } from './member-table.js'
 import type { Member } from './member-table.js'
+import type { MemberIdCheck } from './member-codec.js'
 import { parseSwimAnswer, parseSwimMessage } from './swim-codec.js'
 import type { SwimAnswer, SwimMessage } from './swim-codec.js'
 import { Suspicion, suspicionMinMs } from './suspicion.js'
+
+/**
+ * The most members a table takes (hundreds by design): past it a new member
+ * is ignored. Without a bound one forged push-pull of 100,000 members
+ * blocked the event loop for seconds and left probing on members that never
+ * existed.
+ */
+export const MAX_TABLE_MEMBERS = 10_000
 
 /** Where a message goes: a member (by id and address) or a bare seed address. */
 export interface Target {
@@ -51,6 +60,8 @@ export interface SwimComponents {
   readonly random: Random
   readonly transport: SwimTransport
   readonly logger: Logger
+  /** which strings are member ids (peer ids in production); absent: any (the simulation's m0, m1, ...) */
+  readonly validId?: MemberIdCheck
   /** opaque data other parts of the node ride on probes (the registry's vector hash) */
   readonly piggyback?: {
     readonly local: () => Record<string, unknown>
@@ -164,9 +175,9 @@ export class Swim implements FailureDetector {
 
   /** Answers one message from a peer (validated here: peers may send garbage). */
   async handle (fromId: string, raw: unknown): Promise<SwimAnswer> {
-    const msg = parseSwimMessage(raw)
+    const msg = parseSwimMessage(raw, this.components.validId)
     if (msg.t === 'push-pull') {
-      this.mergeTable(msg.members, fromId)
+      this.mergeTable(msg.members, fromId, true)
       return { t: 'push-pull', members: this.table.all() }
     }
     this.absorb(fromId, msg.updates, msg.mh, msg.x)
@@ -261,7 +272,9 @@ export class Swim implements FailureDetector {
   // ---- suspicion ----
 
   private suspect (m: Member, accuser: string, refused: boolean): void {
-    if (m.state !== 'ALIVE' && m.state !== 'SUSPECT') return
+    // stopped (or leaving): messages still come in until the node is gone, but it gives no more
+    // verdicts, and a suspicion started now would have a timer nobody cancels
+    if (!this.running || (m.state !== 'ALIVE' && m.state !== 'SUSPECT')) return
     const entry = this.suspicions.get(m.id)
     if (entry != null && m.state === 'SUSPECT') {
       if (refused && !entry.fast) this.startSuspicion(m, accuser, true)
@@ -323,7 +336,12 @@ export class Swim implements FailureDetector {
   /** Merges updates and the piggyback that came with a message from `fromId`. */
   private absorb (fromId: string | undefined, updates: readonly Update[], mh: string, x: Record<string, unknown>): void {
     for (const u of updates) this.apply(u, fromId)
-    if (fromId == null) return
+    // a sender not (or no longer) in the table: what it says of its table and vector waits for its
+    // join; kept per sender, it grew a map without bound from peers' input
+    if (fromId == null || this.table.get(fromId) == null) {
+      if (fromId != null) this.mismatch.delete(fromId)
+      return
+    }
     this.components.piggyback?.remote(fromId, x)
     this.compareTables(fromId, mh)
   }
@@ -339,18 +357,22 @@ export class Swim implements FailureDetector {
     const known = this.table.get(m.id)
     if (m.state === 'ALIVE') {
       if (known != null && m.incarnation <= known.incarnation) return
+      if (known == null && this.table.size >= MAX_TABLE_MEMBERS) {
+        this.components.logger.warn({ peer: m.id, members: this.table.size }, 'member table full: a new member is ignored')
+        return
+      }
       this.suspicions.get(m.id)?.s.cancel()
       this.suspicions.delete(m.id)
       this.table.set(m)
       this.broadcasts.push({ member: m })
       // a member new to us joins the current round at a random place (memberlist), not the next round
-      if (known == null || known.state === 'DEAD' || known.state === 'LEFT') this.order.splice(Math.floor(this.components.random.next() * (this.order.length + 1)), 0, m.id)
+      if (known == null || known.state === 'DEAD' || known.state === 'LEFT') this.enterRound(m.id)
       return
     }
     // a member we never saw, already DEAD or LEFT: keep the verdict, so the records we pull
     // for it from peers show as they should (CRITICAL, or gone) instead of PASSING
     if (known == null && (m.state === 'DEAD' || m.state === 'LEFT')) {
-      this.table.set(m)
+      if (this.table.size < MAX_TABLE_MEMBERS) this.table.set(m)
       return
     }
     if (known == null || m.incarnation < known.incarnation) return
@@ -359,7 +381,7 @@ export class Swim implements FailureDetector {
       if (known.state === 'DEAD' || known.state === 'LEFT') return
       this.suspect({ ...known, incarnation: m.incarnation }, accuser, false)
       // check for ourselves: a failed probe of ours confirms the suspicion (and speeds it up)
-      if (accuser !== this.self.id) this.components.clock.setTimeout(() => { this.probeNow(m.id) }, 0)
+      if (accuser !== this.self.id && this.running) this.components.clock.setTimeout(() => { this.probeNow(m.id) }, 0)
       return
     }
     // DEAD or LEFT
@@ -370,16 +392,24 @@ export class Swim implements FailureDetector {
     this.broadcasts.push({ member: m })
   }
 
-  /** Refutes a rumour of our failure with a higher incarnation; true when it did. */
+  /**
+   * Refutes a rumour of our failure with a higher incarnation; true when it
+   * did. An ALIVE about us above our incarnation is refuted too (memberlist's
+   * aliveNode): it is an earlier run of ours that refuted more often than this
+   * run's start counted (the incarnation at start is the last start's + 1,
+   * and refutations are not persisted). Left alone, the cluster held the
+   * higher one, our own announcements lost to it, and the tables never agreed.
+   */
   private refuteIfNeeded (rumour: Member): boolean {
-    if (rumour.state === 'ALIVE' || this.self.state === 'LEFT' || rumour.incarnation < this.self.incarnation) return false
+    if (this.self.state === 'LEFT') return false
+    if (rumour.state === 'ALIVE' ? rumour.incarnation <= this.self.incarnation : rumour.incarnation < this.self.incarnation) return false
     this.self = { ...this.self, state: 'ALIVE', incarnation: rumour.incarnation + 1 }
     this.told.clear()
     this.table.set(this.self)
     this.broadcasts.push({ member: this.self })
     this.components.announce?.(this.self)
     // being suspected hints that we are the slow one
-    this.awareness.apply(1)
+    if (rumour.state !== 'ALIVE') this.awareness.apply(1)
     this.components.logger.warn({ rumour: rumour.state, incarnation: this.self.incarnation }, 'refuting a rumour of our failure')
     return true
   }
@@ -401,9 +431,29 @@ export class Swim implements FailureDetector {
       .catch(() => { this.tellAccuser(id, attempt + 1) })
   }
 
-  /** Merges a member list from a peer (push-pull, or an announcement). */
-  mergeTable (members: readonly Member[], fromId: string | undefined): void {
-    for (const m of members) this.apply({ member: m, from: fromId }, fromId)
+  /**
+   * Merges a member list from a peer: an announcement (a verdict its signer
+   * reached) or, with `pushPull`, the peer's whole table. A DEAD in a table
+   * is only that peer's view: after a partition each side holds the other
+   * DEAD, and taken as a verdict it killed, on the healing join, members
+   * this node reached all along. It starts a suspicion instead, which our
+   * own probes confirm or the member refutes (memberlist's mergeState).
+   */
+  mergeTable (members: readonly Member[], fromId: string | undefined, pushPull = false): void {
+    for (const m of members) {
+      const known = pushPull && m.state === 'DEAD' && m.id !== this.self.id ? this.table.get(m.id) : undefined
+      const asSuspicion = known != null && (known.state === 'ALIVE' || known.state === 'SUSPECT')
+      this.apply({ member: asSuspicion ? { ...m, state: 'SUSPECT' } : m, from: fromId }, fromId)
+    }
+  }
+
+  // A member new to us joins the current round at a random place (memberlist), not the next
+  // round: appended, then swapped with a random one (a splice was O(n) per member)
+  private enterRound (id: string): void {
+    const j = Math.floor(this.components.random.next() * (this.order.length + 1))
+    this.order.push(id)
+    const last = this.order.length - 1
+    ;[this.order[j], this.order[last]] = [this.order[last], this.order[j]]
   }
 
   // A table-hash difference that lasts an anti-entropy period starts a push-pull with that peer.
@@ -428,7 +478,7 @@ export class Swim implements FailureDetector {
   private async pushPull (to: Target): Promise<void> {
     const answer = await this.send(to, { t: 'push-pull', members: this.table.all() }, Math.max(2000, this.init.config.probeTimeoutMs * 4))
     if (answer.t !== 'push-pull') throw new ProtocolError('push-pull: wrong answer')
-    this.mergeTable(answer.members, to.id)
+    this.mergeTable(answer.members, to.id, true)
   }
 
   private async reconnect (): Promise<void> {
@@ -462,7 +512,7 @@ export class Swim implements FailureDetector {
   // ---- messages ----
 
   private async send (to: Target, msg: SwimMessage, timeoutMs: number): Promise<SwimAnswer> {
-    return parseSwimAnswer(await this.components.transport.request(to, msg, timeoutMs))
+    return parseSwimAnswer(await this.components.transport.request(to, msg, timeoutMs), this.components.validId)
   }
 
   /**

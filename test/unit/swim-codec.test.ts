@@ -49,8 +49,8 @@ describe('swim codec: round trips', () => {
   it('accepts lists at their limits', () => {
     const updates = Array.from({ length: 1024 }, () => ({ member: alive }))
     expect(parseSwimMessage({ t: 'ping', updates, mh: 'h' })).toMatchObject({ t: 'ping', updates: { length: 1024 } })
-    const members = Array.from({ length: 100_000 }, () => alive)
-    expect(parseSwimAnswer({ t: 'push-pull', members })).toMatchObject({ t: 'push-pull', members: { length: 100_000 } })
+    const members = Array.from({ length: 10_000 }, () => alive)
+    expect(parseSwimAnswer({ t: 'push-pull', members })).toMatchObject({ t: 'push-pull', members: { length: 10_000 } })
   })
 })
 
@@ -101,7 +101,7 @@ describe('swim codec: garbage', () => {
     ['push-pull without members', () => ({ t: 'push-pull' }), 'swim.members'],
     ['push-pull members not a list', () => ({ t: 'push-pull', members: alive }), 'swim.members'],
     ['push-pull with a bad member', () => { const w = pushPull(); w.members[1].name = null; return w }, 'swim.members[1].name'],
-    ['push-pull with too many members', () => ({ t: 'push-pull', members: Array.from({ length: 100_001 }, () => alive) }), 'swim.members']
+    ['push-pull with too many members', () => ({ t: 'push-pull', members: Array.from({ length: 10_001 }, () => alive) }), 'swim.members']
   ])('request: %s → names %s', (_n, raw, field) => {
     expect(failure(parseSwimMessage, raw())).toMatch(new RegExp(`^${escape(field)}: `))
   })
@@ -119,7 +119,7 @@ describe('swim codec: garbage', () => {
     ['ack with a bad member', () => { const w = ack(); w.updates[0].member = 'peer-1'; return w }, 'swim.updates[0].member'],
     ['too many updates', () => ({ ...nack(), updates: Array.from({ length: 1025 }, () => ({ member: alive })) }), 'swim.updates'],
     ['push-pull with a bad member', () => { const w = pushPull(); w.members[0].state = 'alive'; return w }, 'swim.members[0].state'],
-    ['push-pull with too many members', () => ({ t: 'push-pull', members: Array.from({ length: 100_001 }, () => alive) }), 'swim.members']
+    ['push-pull with too many members', () => ({ t: 'push-pull', members: Array.from({ length: 10_001 }, () => alive) }), 'swim.members']
   ])('answer: %s → names %s', (_n, raw, field) => {
     expect(failure(parseSwimAnswer, raw())).toMatch(new RegExp(`^${escape(field)}: `))
   })

@@ -6,11 +6,13 @@ import type { Update } from '../../node/membership/broadcast-queue.js'
 import { seededRandom } from '../../node/membership/clock.js'
 import type { Member, MemberState } from '../../node/membership/member-table.js'
 import { Swim } from '../../node/membership/swim.js'
-import type { Target } from '../../node/membership/swim.js'
+import { MAX_TABLE_MEMBERS } from '../../node/membership/swim.js'
+import type { SwimComponents, Target } from '../../node/membership/swim.js'
 import type { SwimAnswer, SwimMessage } from '../../node/membership/swim-codec.js'
 import { FakeClock } from '../sim/fake-clock.js'
 
-// How the paths that carry a refutation behave, one SWIM core against a scripted wire.
+// How one SWIM core behaves against a scripted wire: the paths that carry a refutation, what it
+// takes from a peer's table, and what peers' input may grow.
 
 function member (id: string, state: MemberState = 'ALIVE', incarnation = 0): Member {
   return { id, name: id, grpcAddress: `${id}:7000`, gossipAddress: `${id}:7001`, state, incarnation }
@@ -21,7 +23,7 @@ type Script = (to: string, msg: SwimMessage) => { answer: SwimAnswer, ms?: numbe
 
 interface Sent { to: string, msg: SwimMessage }
 
-function core (self: string, others: Member[], script: Script): { swim: Swim, clock: FakeClock, sent: Sent[] } {
+function core (self: string, others: Member[], script: Script, extra: Partial<SwimComponents> = {}): { swim: Swim, clock: FakeClock, sent: Sent[] } {
   const clock = new FakeClock()
   const sent: Sent[] = []
   const transport = {
@@ -35,7 +37,7 @@ function core (self: string, others: Member[], script: Script): { swim: Swim, cl
       })
     }
   }
-  const swim = new Swim({ clock, random: seededRandom(1), transport, logger: pino({ level: 'silent' }) },
+  const swim = new Swim({ clock, random: seededRandom(1), transport, logger: pino({ level: 'silent' }), ...extra },
     { self: member(self), seeds: [], config: createConfig('lan') })
   swim.mergeTable(others, undefined)
   return { swim, clock, sent }
@@ -116,3 +118,73 @@ describe('a refutation', () => {
     expect(refutations()).toEqual(['b#1', 'c#1', 'c#2', 'd#1'])
   })
 })
+
+describe('a rumour about ourselves', () => {
+  it('an ALIVE above our incarnation (an earlier run refuted more often than our start counted) is outbid', async () => {
+    const { swim } = core('a', [member('b')], () => ({ answer: ack() }))
+    expect(swim.me.incarnation).toBe(0)
+    await swim.handle('b', { t: 'ping', updates: [{ member: member('a', 'ALIVE', 5) }], mh: 'x', x: {} })
+    expect(swim.me).toMatchObject({ state: 'ALIVE', incarnation: 6 })
+    // at or below ours it is only our own news coming back
+    await swim.handle('b', { t: 'ping', updates: [{ member: member('a', 'ALIVE', 6) }], mh: 'x', x: {} })
+    expect(swim.me.incarnation).toBe(6)
+  })
+})
+
+describe("a peer's table (push-pull)", () => {
+  it('a DEAD of a member we hold ALIVE starts a suspicion, not a verdict; an announced DEAD is a verdict', async () => {
+    const { swim } = core('a', [member('b'), member('c'), member('d')], () => ({ answer: ack() }))
+    swim.start()
+    await swim.handle('c', { t: 'push-pull', members: [member('b', 'DEAD', 0), member('x', 'DEAD', 3)] })
+    expect(swim.table.get('b')?.state).toBe('SUSPECT')
+    // a member we never saw keeps the verdict: the records pulled for it show as they should
+    expect(swim.table.get('x')?.state).toBe('DEAD')
+    swim.mergeTable([member('d', 'DEAD', 0)], 'c')
+    expect(swim.table.get('d')?.state).toBe('DEAD')
+    swim.stop()
+  })
+
+  it('takes no new member past MAX_TABLE_MEMBERS', async () => {
+    const { swim } = core('a', [], () => ({ answer: ack() }))
+    const many = Array.from({ length: MAX_TABLE_MEMBERS }, (_, i) => member(`n${i}`))
+    await swim.handle('n0', { t: 'push-pull', members: many })
+    expect(swim.table.size).toBe(MAX_TABLE_MEMBERS)
+    expect(swim.table.get(`n${MAX_TABLE_MEMBERS - 1}`)).toBeUndefined()
+  })
+})
+
+describe("what peers' input may grow", () => {
+  it('keeps no table-hash difference for a sender not in the table', async () => {
+    const { swim } = core('a', [member('b')], () => ({ answer: ack() }))
+    const mismatch = (swim as unknown as { mismatch: Map<string, number> }).mismatch
+    for (let i = 0; i < 100; i++) await swim.handle(`stranger${i}`, { t: 'ping', updates: [], mh: 'differs', x: {} })
+    expect(mismatch.size).toBe(0)
+    await swim.handle('b', { t: 'ping', updates: [], mh: 'differs', x: {} })
+    expect([...mismatch.keys()]).toEqual(['b'])
+  })
+})
+
+describe('member ids', () => {
+  it('a message naming a member by an id that is not one is refused whole, naming the field', async () => {
+    const { swim } = core('a', [member('b')], () => ({ answer: ack() }), { validId: id => id.length === 1 })
+    await expect(swim.handle('b', { t: 'ping', updates: [{ member: member('c') }, { member: member('bogus') }], mh: 'x', x: {} }))
+      .rejects.toThrow('swim.updates[1].member.id: not a member id')
+    expect(swim.table.get('c')).toBeUndefined()
+  })
+})
+
+describe('after stop', () => {
+  it('a suspicion heard while the node leaves starts no timer and gives no verdict', async () => {
+    const announced: Member[] = []
+    const { swim, clock } = core('a', [member('b', 'ALIVE', 1), member('c')], () => ({ answer: ack() }), { announce: m => { announced.push(m) } })
+    swim.start()
+    await clock.runFor(100)
+    swim.stop()
+    await swim.handle('c', { t: 'ping', updates: [{ member: member('b', 'SUSPECT', 1), from: 'c' }], mh: 'x', x: {} })
+    expect(clock.pending).toBe(0)
+    await clock.runFor(60_000)
+    expect(swim.table.get('b')?.state).toBe('ALIVE')
+    expect(announced).toEqual([])
+  })
+})
+
