@@ -3,6 +3,7 @@ import { status } from '@grpc/grpc-js'
 import { constants } from 'node:http2'
 import type { IncomingHttpHeaders, ServerHttp2Stream } from 'node:http2'
 import { Encoded } from './encoded.js'
+import { resetTinyFrames } from './frame-guard.js'
 import { failStream, LeanStreamOut } from './lean-stream.js'
 import type { StreamOut } from './stream-out.js'
 
@@ -37,7 +38,7 @@ export function leanCallsServed (): number {
 }
 
 type StreamHandler = (this: unknown, extra: unknown, stream: ServerHttp2Stream, headers: IncomingHttpHeaders) => void
-type Serve = (stream: ServerHttp2Stream, request: unknown) => void
+type Serve = (stream: ServerHttp2Stream, timeoutMs: number | undefined) => void
 
 /**
  * Serves the given methods of `server` without grpc-js's per-call
@@ -50,18 +51,19 @@ type Serve = (stream: ServerHttp2Stream, request: unknown) => void
  * propagation).
  *
  * Anything off the common path goes to grpc-js as before: other methods, a
- * content type grpc-js would refuse, a compressed request. Not done here: a
- * server-side deadline (the client's own deadline cancels the call, which
- * ends it here too), channelz counters and GRPC_NODE_DEBUG_SEND_ERROR_DETAILS. The hook is grpc-js's
+ * content type grpc-js would refuse, a compressed request. The client's
+ * `grpc-timeout` is kept as grpc-js keeps it (a call past it ends with
+ * DEADLINE_EXCEEDED, a malformed one is refused). Not done here: channelz
+ * counters and GRPC_NODE_DEBUG_SEND_ERROR_DETAILS. The hook is grpc-js's
  * per-stream handler (private: package.json pins grpc-js exactly, and the
  * component test fails when a lean call goes the slow way), which grpc-js
  * takes from the server when it binds, so this must run before
  * `bindAsync`; a grpc-js without it throws here.
  */
 export function serveLean (server: grpc.Server, calls: { unary: readonly LeanUnary[], serverStream: readonly LeanServerStream[] }, maxReceiveBytes: number): void {
-  const byPath = new Map<string, { method: LeanMethod, serve: Serve }>()
-  for (const m of calls.unary) byPath.set(m.path, { method: m, serve: (stream, request) => { unary(m, stream, request) } })
-  for (const m of calls.serverStream) byPath.set(m.path, { method: m, serve: (stream, request) => { guarded(stream, () => { m.open(request, new LeanStreamOut(stream)) }) } })
+  const byPath = new Map<string, Serve>()
+  for (const m of calls.unary) byPath.set(m.path, (stream, timeoutMs) => { unary(m, stream, timeoutMs, maxReceiveBytes) })
+  for (const m of calls.serverStream) byPath.set(m.path, (stream, timeoutMs) => { serverStream(m, stream, timeoutMs, maxReceiveBytes) })
   const s = server as unknown as Record<string, StreamHandler | undefined>
   if (typeof s.onStreamOpened !== 'function') throw new Error('this grpc-js has no onStreamOpened to count lean streams with (serveLean)')
   // grpc-js binds the channelz flavour when channelz is on
@@ -69,33 +71,69 @@ export function serveLean (server: grpc.Server, calls: { unary: readonly LeanUna
     const slow = s[name]
     if (typeof slow !== 'function') throw new Error(`this grpc-js has no per-stream handler ${name} to wrap (serveLean)`)
     s[name] = function (extra, stream, headers) {
-      const lean = byPath.get(headers[':path'] ?? '')
+      const serve = byPath.get(headers[':path'] ?? '')
       const type = headers['content-type']
       const encoding = headers['grpc-encoding']
-      if (lean == null || typeof type !== 'string' || !type.startsWith('application/grpc') || (encoding != null && encoding !== 'identity')) {
+      if (serve == null || typeof type !== 'string' || !type.startsWith('application/grpc') || (encoding != null && encoding !== 'identity')) {
+        resetTinyFrames(stream)
         slow.call(this, extra, stream, headers)
         return
       }
       // grpc-js counts a connection's open streams for its idle timeout
       ;(this as { onStreamOpened: (stream: ServerHttp2Stream) => void }).onStreamOpened(stream)
-      receive(stream, lean.method, maxReceiveBytes, request => { lean.serve(stream, request) })
+      // a reset stream emits 'error'; its 'close' is all there is to handle (grpc-js does the same)
+      stream.on('error', () => {})
+      const timeout = grpcTimeoutMs(headers['grpc-timeout'])
+      if (timeout === 'invalid') {
+        guarded(stream, () => { failStream(stream, status.INTERNAL, `Invalid grpc-timeout value "${String(headers['grpc-timeout'])}"`) })
+        return
+      }
+      serve(stream, timeout)
     }
   }
 }
 
-function unary (m: LeanUnary, stream: ServerHttp2Stream, request: unknown): void {
+// grpc-js's reading of the header (server-interceptors.js), so a client sees no difference
+const DEADLINE_PATTERN = /(\d{1,8})\s*([HMSmun])/
+const DEADLINE_UNIT_MS: Readonly<Record<string, number>> = { H: 3_600_000, M: 60_000, S: 1000, m: 1, u: 0.001, n: 0.000001 }
+
+/** The call's deadline in ms from now, undefined without one, 'invalid' for a value grpc-js refuses. */
+export function grpcTimeoutMs (value: string | string[] | undefined): number | undefined | 'invalid' {
+  if (value === undefined) return undefined
+  const match = (Array.isArray(value) ? value[0] ?? '' : value).match(DEADLINE_PATTERN)
+  if (match == null) return 'invalid'
+  return (Number(match[1]) * DEADLINE_UNIT_MS[match[2]]) | 0
+}
+
+// Ends the call with DEADLINE_EXCEEDED once its deadline passes; the timer goes with the stream.
+function armDeadline (stream: ServerHttp2Stream, timeoutMs: number | undefined, expire: () => void): NodeJS.Timeout | undefined {
+  if (timeoutMs === undefined) return undefined
+  const timer = setTimeout(() => { guarded(stream, expire) }, timeoutMs)
+  stream.once('close', () => { clearTimeout(timer) })
+  return timer
+}
+
+function unary (m: LeanUnary, stream: ServerHttp2Stream, timeoutMs: number | undefined, maxReceiveBytes: number): void {
   // the callback may run later (a promise): it must not throw into whoever resolved it
   let replied = false
+  const fail = (code: number, details: string): void => {
+    if (replied) return
+    replied = true
+    clearTimeout(deadline)
+    guarded(stream, () => { failStream(stream, code, details) })
+  }
+  const deadline = armDeadline(stream, timeoutMs, () => { fail(status.DEADLINE_EXCEEDED, 'Deadline exceeded') })
   const reply: grpc.sendUnaryData<any> = (err, value) => {
+    if (err != null) {
+      fail(Number.isInteger(err.code) ? err.code as number : status.UNKNOWN, err.details ?? (err as { message?: string }).message ?? '')
+      return
+    }
     // one answer per call: a second reply is dropped, as the stream already carries the first
     if (replied) return
     replied = true
+    clearTimeout(deadline)
     guarded(stream, () => {
       const out = new LeanStreamOut(stream)
-      if (err != null) {
-        out.fail({ code: Number.isInteger(err.code) ? err.code : status.UNKNOWN, details: err.details ?? (err as { message?: string }).message ?? '' })
-        return
-      }
       let message: Encoded
       try {
         message = value instanceof Encoded ? value : new Encoded(m.responseSerialize(value))
@@ -106,7 +144,20 @@ function unary (m: LeanUnary, stream: ServerHttp2Stream, request: unknown): void
       out.answer(message)
     })
   }
-  guarded(stream, () => { m.handler({ request } as grpc.ServerUnaryCall<any, any>, reply) })
+  receive(stream, m, maxReceiveBytes, () => replied, fail, request => {
+    try {
+      m.handler({ request } as grpc.ServerUnaryCall<any, any>, reply)
+    } catch {
+      fail(status.UNKNOWN, 'Unknown error')
+    }
+  })
+}
+
+function serverStream (m: LeanServerStream, stream: ServerHttp2Stream, timeoutMs: number | undefined, maxReceiveBytes: number): void {
+  const out = new LeanStreamOut(stream)
+  const fail = (code: number, details: string): void => { out.fail({ code, details }) }
+  armDeadline(stream, timeoutMs, () => { fail(status.DEADLINE_EXCEEDED, 'Deadline exceeded') })
+  receive(stream, m, maxReceiveBytes, () => out.done, fail, request => { m.open(request, out) })
 }
 
 /**
@@ -126,36 +177,31 @@ function guarded (stream: ServerHttp2Stream, fn: () => void): void {
   }
 }
 
-/** Reads the call's one request message, then hands it on; a bad body fails the call. */
-function receive (stream: ServerHttp2Stream, m: LeanMethod, maxReceiveBytes: number, then: (request: unknown) => void): void {
-  // a reset stream emits 'error'; its 'close' is all there is to handle (grpc-js does the same)
-  stream.on('error', () => {})
-  const chunks: Buffer[] = []
-  let size = 0
-  let tooLarge = false
+/**
+ * Reads the call's one request message, then hands it on; a bad body fails
+ * the call. `over`: the call was answered already (its deadline passed), so
+ * nothing more is read.
+ */
+function receive (stream: ServerHttp2Stream, m: LeanMethod, maxReceiveBytes: number, over: () => boolean, fail: (code: number, details: string) => void, then: (request: unknown) => void): void {
+  const body = new RequestBody(maxReceiveBytes)
+  const stop = (): void => { stream.off('data', onData) }
   const onData = (chunk: Buffer): void => {
-    const before = size
-    size += chunk.length
-    chunks.push(chunk)
-    // judged by the length the message declares, as soon as its header is in (grpc-js's words);
-    // and whatever it declared, no body beyond one message at the limit is kept
-    const declared = before < 5 && size >= 5 ? (chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)).readUInt32BE(1) : 0
-    if (declared > maxReceiveBytes || size > maxReceiveBytes + 5) {
-      tooLarge = true
-      stream.off('data', onData)
-      chunks.length = 0
-      guarded(stream, () => { failStream(stream, status.RESOURCE_EXHAUSTED, `Received message larger than max (${Math.max(declared, size - 5)} vs ${maxReceiveBytes})`) })
+    if (over()) {
+      stop()
+      return
     }
+    const tooLarge = body.push(chunk)
+    if (tooLarge == null) return
+    stop()
+    fail(status.RESOURCE_EXHAUSTED, `Received message larger than max (${tooLarge} vs ${maxReceiveBytes})`)
   }
   stream.on('data', onData)
   stream.once('end', () => {
-    if (tooLarge) return
     // a Watch lives on: nothing of its request may stay attached to the stream
-    stream.off('data', onData)
+    stop()
+    if (over() || body.refused) return
     guarded(stream, () => {
-      const body = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)
-      chunks.length = 0
-      const request = readRequest(stream, m, body)
+      const request = readRequest(m, body, fail)
       if (request === undefined) return
       served++
       then(request)
@@ -163,17 +209,63 @@ function receive (stream: ServerHttp2Stream, m: LeanMethod, maxReceiveBytes: num
   })
 }
 
+/**
+ * A call's body as it arrives: the message header, then the message copied
+ * into one buffer of the length it declares. Kept as the chunks it came in,
+ * a body sent in 1-byte DATA frames cost a Buffer per byte (about 130 bytes
+ * of heap each): a few such streams of 4 MB took a node past its heap.
+ */
+class RequestBody {
+  readonly head = Buffer.alloc(5)
+  headBytes = 0
+  message: Buffer | undefined
+  messageBytes = 0
+  /** bytes beyond the declared message: a second message */
+  extra = false
+  /** set once the body was found too large; nothing more is kept */
+  refused = false
+  private size = 0
+
+  constructor (private readonly maxBytes: number) {}
+
+  /** Takes a chunk; the size to report when the body is too large, else undefined. */
+  push (chunk: Buffer): number | undefined {
+    this.size += chunk.length
+    let at = 0
+    if (this.headBytes < 5) {
+      at = chunk.copy(this.head, this.headBytes, 0, Math.min(chunk.length, 5 - this.headBytes))
+      this.headBytes += at
+      if (this.headBytes < 5) return undefined
+    }
+    // judged by the length the message declares, as soon as its header is in (grpc-js's words)
+    const declared = this.head.readUInt32BE(1)
+    if (declared > this.maxBytes) return this.refuse(declared)
+    // whatever it declared, no body beyond one message at the limit is read
+    if (this.size > this.maxBytes + 5) return this.refuse(this.size - 5)
+    this.message ??= Buffer.allocUnsafe(declared)
+    const copied = chunk.copy(this.message, this.messageBytes, at)
+    this.messageBytes += copied
+    if (at + copied < chunk.length) this.extra = true
+    return undefined
+  }
+
+  private refuse (size: number): number {
+    this.refused = true
+    this.message = undefined
+    return size
+  }
+}
+
 /** The one message of a call's body, or undefined once the call was failed. */
-function readRequest (stream: ServerHttp2Stream, m: LeanMethod, body: Buffer): unknown {
-  const fail = (code: number, details: string): undefined => { failStream(stream, code, details) }
-  if (body.length < 5) return fail(status.UNIMPLEMENTED, `Received no request message for method ${m.path}`)
-  const length = body.readUInt32BE(1)
-  if (body.length > 5 + length) return fail(status.UNIMPLEMENTED, `Received a second request message for method ${m.path}`)
-  if (body.length < 5 + length) return fail(status.INTERNAL, 'Received a truncated request message')
+function readRequest (m: LeanMethod, body: RequestBody, fail: (code: number, details: string) => void): unknown {
+  if (body.headBytes < 5) return fail(status.UNIMPLEMENTED, `Received no request message for method ${m.path}`)
+  if (body.extra) return fail(status.UNIMPLEMENTED, `Received a second request message for method ${m.path}`)
+  const length = body.head.readUInt32BE(1)
+  if (body.messageBytes < length) return fail(status.INTERNAL, 'Received a truncated request message')
   // a compressed message needs a grpc-encoding header, and those calls went to grpc-js
-  if (body[0] !== 0) return fail(status.INTERNAL, 'Received a compressed message without a grpc-encoding')
+  if (body.head[0] !== 0) return fail(status.INTERNAL, 'Received a compressed message without a grpc-encoding')
   try {
-    return m.requestDeserialize(body.subarray(5))
+    return m.requestDeserialize(body.message ?? Buffer.alloc(0))
   } catch {
     return fail(status.INTERNAL, 'Error deserializing request')
   }

@@ -34,6 +34,11 @@ export class LeanStreamOut implements StreamOut {
     return this.stream.write(message.framed())
   }
 
+  /** True once the call is over: answered, failed, or gone. */
+  get done (): boolean {
+    return this.ended || this.gone()
+  }
+
   onDrain (cb: () => void): void {
     this.stream.once('drain', cb)
   }

@@ -12,9 +12,9 @@ import { encodeWatchEvent } from './watch-encoding.js'
 import { toServiceError } from './status-map.js'
 import { grpcStreamOut } from './stream-out.js'
 import type { StreamOut } from './stream-out.js'
-import { parseDiscover, parseHeartbeat, parseInstanceRef, parsePick, parseRegister, parseServiceRef, parseSetMaintenance, parseWatch } from './validation.js'
+import { MAX_METADATA_PAIRS, parseDiscover, parseHeartbeat, parseInstanceRef, parsePick, parseRegister, parseServiceRef, parseSetMaintenance, parseWatch } from './validation.js'
 import type { PickerCache } from '../balancer/picker-cache.js'
-import { NoInstanceError, NotFoundError } from '../errors.js'
+import { InvalidArgumentError, NoInstanceError, NotFoundError } from '../errors.js'
 import { parseCheck } from '../health/check-spec.js'
 import type { HealthManager } from '../health/manager.js'
 import { recordKey } from '../registry/types.js'
@@ -94,8 +94,14 @@ export function registryService (c: RegistryServiceComponents): UntypedServiceIm
     SetMaintenance: unary(req => {
       const { service, instanceId, enabled, reason } = parseSetMaintenance(req)
       const key = recordKey(service, instanceId)
-      if (c.owner.get(key) == null) throw new NotFoundError(`${key} is not registered with this node`)
-      c.owner.annotate(key, 'maintenance_reason', enabled ? reason : null)
+      const rec = c.owner.get(key)
+      if (rec == null) throw new NotFoundError(`${key} is not registered with this node`)
+      // the reason is one more metadata pair: a record at the limit has no room (Register would refuse it)
+      const withReason = enabled && reason !== ''
+      if (withReason && rec.metadata.maintenance_reason === undefined && Object.keys(rec.metadata).length >= MAX_METADATA_PAIRS) {
+        throw new InvalidArgumentError('reason', `the instance has ${MAX_METADATA_PAIRS} metadata pairs, the most it may: no room for "maintenance_reason" (drain without a reason)`)
+      }
+      c.owner.annotate(key, 'maintenance_reason', withReason ? reason : null)
       c.health.maintenance(key, enabled)
       return { instance: toInstanceMessage(c.owner.get(key)!) }
     }, log),

@@ -15,7 +15,7 @@ import type { HealthStatus } from '../registry/types.js'
 
 const MAX_TEXT_BYTES = 256
 const MAX_TAGS = 64
-const MAX_METADATA_PAIRS = 64
+export const MAX_METADATA_PAIRS = 64
 const MAX_ADDRESS_BYTES = 253
 const MAX_PORT = 65_535
 const MAX_WEIGHT = 10_000

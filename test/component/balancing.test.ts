@@ -115,6 +115,19 @@ describe('health and balancing over gRPC', () => {
     expect(notMine.code).toBe(status.NOT_FOUND)
   })
 
+  it('SetMaintenance with a reason refuses an instance at the metadata limit, naming the reason, and changes nothing', async () => {
+    const metadata = Object.fromEntries(Array.from({ length: 64 }, (_, i) => [`k${i}`, 'v']))
+    await unary(clients[0].registry, 'Register', { instance: { service: 'full', instance_id: 'f1', address: '10.0.0.7', port: 80, metadata } })
+    const err = await unary(clients[0].registry, 'SetMaintenance', { service: 'full', instance_id: 'f1', enabled: true, reason: 'deploy' }).catch(e => e)
+    expect(err.code).toBe(status.INVALID_ARGUMENT)
+    expect(err.details).toMatch(/^reason: .*64 metadata pairs/)
+    const after = (await discover(0, 'full')).instances[0]
+    expect(after.status).toBe('PASSING')
+    expect(Object.keys(after.metadata)).toHaveLength(64)
+    // without a reason it drains
+    expect((await unary<any>(clients[0].registry, 'SetMaintenance', { service: 'full', instance_id: 'f1', enabled: true })).instance.status).toBe('MAINTENANCE')
+  })
+
   it('Heartbeat reports status and load; the load reaches the other node and least_request uses it', async () => {
     await unary(clients[0].registry, 'Heartbeat', { service: 'pick', instance_id: 'p2', status: 'WARNING', load: 50 })
     await waitFor(async () => {

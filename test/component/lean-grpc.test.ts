@@ -87,28 +87,48 @@ function openWatchForTest (request: unknown, out: StreamOut): void {
   for (const id of ['a', 'b', 'c']) out.write(event(id))
 }
 
-/** One raw HTTP/2 call: what the server answered, headers and trailers merged. */
-async function rawCall (addr: string, body: Buffer, headers: http2.OutgoingHttpHeaders = {}): Promise<{ status?: number, grpcStatus?: string, grpcMessage?: string, data: Buffer }> {
+/** How a raw call sends its body: at once, a byte a DATA frame, or without ever ending the request. */
+type Send = 'whole' | 'trickle' | 'open'
+
+interface RawAnswer { status?: number, grpcStatus?: string, grpcMessage?: string, data: Buffer, rstCode?: number }
+
+/** One raw HTTP/2 call: what the server answered, headers and trailers merged, and the reset code when it was reset. */
+async function rawCall (addr: string, body: Buffer, headers: http2.OutgoingHttpHeaders = {}, send: Send = 'whole'): Promise<RawAnswer> {
   const session = http2.connect(`http://${addr}`)
+  session.on('error', () => {})
   try {
-    return await new Promise((resolve, reject) => {
+    return await new Promise(resolve => {
       const req = session.request({ ':method': 'POST', ':path': discover.path, 'content-type': 'application/grpc', te: 'trailers', ...headers })
-      const out: { status?: number, grpcStatus?: string, grpcMessage?: string, data: Buffer } = { data: Buffer.alloc(0) }
+      const out: RawAnswer = { data: Buffer.alloc(0) }
       const take = (h: http2.IncomingHttpHeaders): void => {
         if (h[':status'] != null) out.status = Number(h[':status'])
         if (h['grpc-status'] != null) out.grpcStatus = String(h['grpc-status'])
         if (h['grpc-message'] != null) out.grpcMessage = decodeURI(String(h['grpc-message']))
+        // a request never ended stays open after the answer: the client gives up once it has the status
+        if (send === 'open' && out.grpcStatus != null) req.close()
       }
       req.on('response', take)
       req.on('trailers', take)
       req.on('data', (c: Buffer) => { out.data = Buffer.concat([out.data, c]) })
-      req.on('end', () => { resolve(out) })
-      req.on('error', reject)
-      req.end(body)
+      // a reset stream errs, then closes: the close has the code
+      req.on('error', () => {})
+      req.on('close', () => { resolve(req.rstCode === http2.constants.NGHTTP2_NO_ERROR ? out : { ...out, rstCode: req.rstCode }) })
+      if (send === 'whole') req.end(body)
+      else if (send === 'open') req.write(body)
+      else void trickle(req, body)
     })
   } finally {
     session.close()
   }
+}
+
+// each write on a tick of its own: one DATA frame each
+async function trickle (req: http2.ClientHttp2Stream, body: Buffer): Promise<void> {
+  for (let i = 0; i < body.length && !req.destroyed; i++) {
+    req.write(body.subarray(i, i + 1))
+    await new Promise(resolve => setImmediate(resolve))
+  }
+  if (!req.destroyed) req.end()
 }
 
 /** A gRPC message frame: flag, length, bytes. */
@@ -221,6 +241,36 @@ describe('lean gRPC path', () => {
     expect(res.grpcMessage).toMatch(details)
     const ok = await unary<{ instances: Array<{ service: string }> }>(clients.registry, 'Discover', { service: 'after' })
     expect(ok.instances[0].service).toBe('after')
+  })
+
+  it('reads a request sent a byte a DATA frame (copied into one buffer, not kept as its frames)', async () => {
+    const res = await rawCall(addr, frame(request('x'.repeat(300))), {}, 'trickle')
+    expect(res).toMatchObject({ grpcStatus: '0' })
+    expect(discover.responseDeserialize(res.data.subarray(5))).toMatchObject({ instances: [{ service: 'x'.repeat(300) }] })
+  })
+
+  it('resets a call left to grpc-js whose body comes a byte a DATA frame (grpc-js keeps every frame)', async () => {
+    const register = service.Register
+    const body = frame(register.requestSerialize({ instance: { service: 'web', instance_id: 'i1', address: '10.0.0.1', port: 80, metadata: { pad: 'x'.repeat(3000) } } }))
+    const res = await rawCall(addr, body, { ':path': register.path }, 'trickle')
+    expect(res.rstCode).toBe(http2.constants.NGHTTP2_ENHANCE_YOUR_CALM)
+    // the same body in one piece is answered
+    expect(await rawCall(addr, body, { ':path': register.path })).toMatchObject({ grpcStatus: '0' })
+  })
+
+  it.each([
+    ['an invalid grpc-timeout', { 'grpc-timeout': 'abc' }, 'whole', '13', /Invalid grpc-timeout value "abc"/],
+    ['a request that never ends, past its grpc-timeout', { 'grpc-timeout': '50m' }, 'open', '4', /Deadline exceeded/]
+  ] as const)('keeps the client\'s deadline as grpc-js does: %s', async (_name, headers, send, code, details) => {
+    const res = await rawCall(addr, frame(request('web')).subarray(0, 8), headers, send)
+    expect(res.grpcStatus).toBe(code)
+    expect(res.grpcMessage).toMatch(details)
+  })
+
+  it('ends a Watch at its grpc-timeout, after the events sent', async () => {
+    const res = await rawCall(addr, frame(service.Watch.requestSerialize({ service: 'three' })), { ':path': service.Watch.path, 'grpc-timeout': '100m' })
+    expect(res).toMatchObject({ grpcStatus: '4', grpcMessage: 'Deadline exceeded' })
+    expect(res.data.length).toBeGreaterThan(15)
   })
 
   it('survives a client that gives up before the answer', async () => {
