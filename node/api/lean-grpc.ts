@@ -97,12 +97,15 @@ export function serveLean (server: grpc.Server, calls: { unary: readonly LeanUna
 const DEADLINE_PATTERN = /(\d{1,8})\s*([HMSmun])/
 const DEADLINE_UNIT_MS: Readonly<Record<string, number>> = { H: 3_600_000, M: 60_000, S: 1000, m: 1, u: 0.001, n: 0.000001 }
 
+// the longest a timer waits: grpc-js's `| 0` made a deadline past 24.8 days negative, so at once
+const MAX_TIMER_MS = 2 ** 31 - 1
+
 /** The call's deadline in ms from now, undefined without one, 'invalid' for a value grpc-js refuses. */
 export function grpcTimeoutMs (value: string | string[] | undefined): number | undefined | 'invalid' {
   if (value === undefined) return undefined
   const match = (Array.isArray(value) ? value[0] ?? '' : value).match(DEADLINE_PATTERN)
   if (match == null) return 'invalid'
-  return (Number(match[1]) * DEADLINE_UNIT_MS[match[2]]) | 0
+  return Math.min(Math.floor(Number(match[1]) * DEADLINE_UNIT_MS[match[2]]), MAX_TIMER_MS)
 }
 
 // Ends the call with DEADLINE_EXCEEDED once its deadline passes; the timer goes with the stream.
@@ -211,10 +214,14 @@ function receive (stream: ServerHttp2Stream, m: LeanMethod, maxReceiveBytes: num
 
 /**
  * A call's body as it arrives: the message header, then the message copied
- * into one buffer of the length it declares. Kept as the chunks it came in,
- * a body sent in 1-byte DATA frames cost a Buffer per byte (about 130 bytes
- * of heap each): a few such streams of 4 MB took a node past its heap.
+ * into one buffer. Kept as the chunks it came in, a body sent in 1-byte DATA
+ * frames cost a Buffer per byte (about 130 bytes of heap each): a few such
+ * streams of 4 MB took a node past its heap. The buffer grows with what came,
+ * not with what the header claims (a 5-byte header claiming 4 MB set 4 MB
+ * aside).
  */
+const FIRST_BUFFER_BYTES = 16 * 1024
+
 class RequestBody {
   readonly head = Buffer.alloc(5)
   headBytes = 0
@@ -242,11 +249,18 @@ class RequestBody {
     if (declared > this.maxBytes) return this.refuse(declared)
     // whatever it declared, no body beyond one message at the limit is read
     if (this.size > this.maxBytes + 5) return this.refuse(this.size - 5)
-    this.message ??= Buffer.allocUnsafe(declared)
-    const copied = chunk.copy(this.message, this.messageBytes, at)
+    const wanted = Math.min(declared, this.messageBytes + chunk.length - at)
+    if (this.message == null || this.message.length < wanted) this.grow(Math.min(declared, Math.max(wanted, 2 * (this.message?.length ?? 0), FIRST_BUFFER_BYTES)))
+    const copied = chunk.copy(this.message as Buffer, this.messageBytes, at, at + wanted - this.messageBytes)
     this.messageBytes += copied
     if (at + copied < chunk.length) this.extra = true
     return undefined
+  }
+
+  private grow (bytes: number): void {
+    const next = Buffer.allocUnsafe(bytes)
+    this.message?.copy(next, 0, 0, this.messageBytes)
+    this.message = next
   }
 
   private refuse (size: number): number {
@@ -265,7 +279,7 @@ function readRequest (m: LeanMethod, body: RequestBody, fail: (code: number, det
   // a compressed message needs a grpc-encoding header, and those calls went to grpc-js
   if (body.head[0] !== 0) return fail(status.INTERNAL, 'Received a compressed message without a grpc-encoding')
   try {
-    return m.requestDeserialize(body.message ?? Buffer.alloc(0))
+    return m.requestDeserialize(body.message?.subarray(0, length) ?? Buffer.alloc(0))
   } catch {
     return fail(status.INTERNAL, 'Error deserializing request')
   }

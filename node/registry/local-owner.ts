@@ -56,30 +56,30 @@ export class LocalOwner {
   // owned keys whose view record is now another owner's (see yield)
   private superseded = new Set<string>()
   private yielding: NodeJS.Immediate | undefined
-  private unsubscribe: (() => void) | undefined
 
   constructor (private readonly components: LocalOwnerComponents, private readonly init: LocalOwnerInit) {
     const self = components.registry.owner(init.nodeId)
     self.epoch = init.epoch
     // this process never saw earlier epochs: deltas from them are unknown here
     self.floor = { epoch: init.epoch, seq: 0 }
+    // from the first moment: a newer copy that comes before start() (while the node joins) counts too
+    components.registry.subscribe(changes => { this.noteSuperseded(changes) })
   }
 
   /** Starts TTL expiry, and giving up records another owner registered since. */
   start (): void {
     if (this.running) return
     this.running = true
-    this.unsubscribe = this.components.registry.subscribe(changes => { this.noteSuperseded(changes) })
     this.schedule()
+    this.yieldSoon()
   }
 
-  /** Stops TTL expiry; idempotent. */
+  /** Stops TTL expiry and giving records up; idempotent. */
   stop (): void {
     this.running = false
     clearTimeout(this.timer)
     clearImmediate(this.yielding)
-    this.unsubscribe?.()
-    this.unsubscribe = undefined
+    this.yielding = undefined
   }
 
   /** Upserts an instance owned by this node; returns the stored record. */
@@ -239,7 +239,12 @@ export class LocalOwner {
       if (c.after == null || c.after.ownerNode === this.init.nodeId || this.own(c.key) == null) continue
       this.superseded.add(c.key)
     }
-    if (this.superseded.size > 0 && this.yielding == null) this.yielding = setImmediate(() => { this.yieldSuperseded() })
+    this.yieldSoon()
+  }
+
+  // noted before start() (or while stopped) waits for it
+  private yieldSoon (): void {
+    if (this.running && this.superseded.size > 0 && this.yielding == null) this.yielding = setImmediate(() => { this.yieldSuperseded() })
   }
 
   private yieldSuperseded (): void {

@@ -249,6 +249,13 @@ describe('lean gRPC path', () => {
     expect(discover.responseDeserialize(res.data.subarray(5))).toMatchObject({ instances: [{ service: 'x'.repeat(300) }] })
   })
 
+  it('reads a message larger than its first buffer, in many DATA frames (the buffer grows with what came)', async () => {
+    const big = 'y'.repeat(60_000)
+    const res = await rawCall(addr, frame(request(big)))
+    expect(res).toMatchObject({ grpcStatus: '0' })
+    expect(discover.responseDeserialize(res.data.subarray(5))).toMatchObject({ instances: [{ service: big }] })
+  })
+
   it('resets a call left to grpc-js whose body comes a byte a DATA frame (grpc-js keeps every frame)', async () => {
     const register = service.Register
     const body = frame(register.requestSerialize({ instance: { service: 'web', instance_id: 'i1', address: '10.0.0.1', port: 80, metadata: { pad: 'x'.repeat(3000) } } }))

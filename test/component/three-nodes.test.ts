@@ -90,6 +90,18 @@ describe('three nodes in one process', () => {
     watch.close()
   })
 
+  it('a client that fails over to another node moves its instance there; the old copy goes, and a Deregister removes it everywhere', async () => {
+    await unary(clients[0].registry, 'Register', { instance: { service: 'moves', instance_id: 'm1', address: '10.0.0.8', port: 80 } })
+    await waitFor(async () => (await discover(1, 'moves')).length === 1, { message: 'm1 on node b' })
+    const moved = await unary<any>(clients[1].registry, 'Register', { instance: { service: 'moves', instance_id: 'm1', address: '10.0.0.8', port: 80 } })
+    expect(moved.instance.owner_node).toBe(nodes[1].id)
+    // node a gives up its copy once it sees b's: its Heartbeat no longer finds it
+    await waitFor(async () => await unary(clients[0].registry, 'Heartbeat', { service: 'moves', instance_id: 'm1' }).then(() => false, (e: { code: number }) => e.code === status.NOT_FOUND), { message: 'a gave up m1' })
+    for (const i of [0, 1, 2]) await waitFor(async () => (await discover(i, 'moves', true)).map(r => r.owner_node).join() === nodes[1].id, { message: `m1 owned by b on node ${i}` })
+    await unary(clients[1].registry, 'Deregister', { service: 'moves', instance_id: 'm1' })
+    for (const i of [0, 1, 2]) await waitFor(async () => (await discover(i, 'moves', true)).length === 0, { message: `m1 gone on node ${i}` })
+  })
+
   it('agrees on one digest once all nodes hold the same records', async () => {
     for (let i = 0; i < 20; i++) {
       await unary(clients[i % 3].registry, 'Register', { instance: { service: 'digest', instance_id: `d${i}`, address: 'host.example', port: 1000 + i } })

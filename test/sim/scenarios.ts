@@ -285,7 +285,8 @@ const partition: Scenario = {
     violations.push(...checkAccuracy(sim.events, sim.lives, t))
     // never on one's own side while cut off: each side reached its own members all along. (At the
     // heal, a verdict the other side reached just before may still ride its piggybacks across, and is
-    // taken as memberlist takes it, then refuted; a push-pull's table is only a suspicion: swim-core.test.ts.)
+    // taken as memberlist takes it, then refuted; that a healing push-pull's table is only a suspicion
+    // is partition-heal.test.ts's, with a partition long enough for no verdict to be fresh.)
     const side = new Map(sides.flatMap((ids, k) => ids.map(id => [id, k] as const)))
     for (const e of sim.events) {
       if (e.t < cutAt || e.t >= at || e.state !== 'DEAD' || side.get(e.observer) !== side.get(e.subject)) continue

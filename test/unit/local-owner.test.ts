@@ -214,4 +214,26 @@ describe('LocalOwner', () => {
     await new Promise(resolve => setImmediate(resolve))
     expect(owner.get('pay/p1')).toBe(mine)
   })
+
+  it('gives up a record superseded before start() once it starts, and again after a stop and start', async () => {
+    const { owner, reg, clock } = setup()
+    owner.register(input(), 60_000)
+    owner.register(input({ instanceId: 'p2' }), 60_000)
+    const newer = (id: string, seq: number): void => {
+      reg.applyBatch({ owner: 'M', epoch: 1, ops: [{ seq, key: `pay/${id}`, record: rec('pay', id, { ownerNode: 'M', registeredAtMs: clock.t + 10, updatedAtMs: clock.t + 10 }) }] })
+    }
+    newer('p1', 1)
+    await new Promise(resolve => setImmediate(resolve))
+    expect(owner.get('pay/p1')).not.toBeNull()
+    owner.start()
+    await new Promise(resolve => setImmediate(resolve))
+    expect(owner.get('pay/p1')).toBeNull()
+    owner.stop()
+    owner.start()
+    newer('p2', 2)
+    await new Promise(resolve => setImmediate(resolve))
+    expect(owner.get('pay/p2')).toBeNull()
+    owner.stop()
+  })
 })
+
