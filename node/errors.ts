@@ -4,6 +4,12 @@
  * maps them to gRPC status codes; nothing else in the domain knows gRPC.
  */
 
+/** The data dir is held by another running node. */
+export class DataDirInUseError extends Error {
+  static readonly NAME = 'DataDirInUseError'
+  override readonly name = DataDirInUseError.NAME
+}
+
 /** A request field is missing, of the wrong type or out of range. */
 export class InvalidArgumentError extends Error {
   static readonly NAME = 'InvalidArgumentError'

@@ -47,6 +47,7 @@ export interface NodeInit {
 
 /** The parts of a started node, for tests and the API. */
 interface Parts {
+  dir: DataDir
   host: Host
   registry: Registry
   owner: LocalOwner
@@ -72,6 +73,8 @@ export class GrapevineNode {
   private parts: Partial<Parts> = {}
   private readonly faults: FaultSwitch | undefined
   private state: 'new' | 'starting' | 'running' | 'stopping' | 'stopped' = 'new'
+  // the parts being started: a stop() meanwhile waits for them, or the parts made after it ran on
+  private starting: Promise<void> | undefined
 
   constructor (readonly init: NodeInit) {
     this.faults = init.faultFile != null && init.faultFile !== '' ? new FaultSwitch(init.faultFile) : undefined
@@ -94,8 +97,10 @@ export class GrapevineNode {
     if (this.state !== 'new') return
     this.state = 'starting'
     try {
-      await this.startParts()
-      this.state = 'running'
+      this.starting = this.startParts()
+      await this.starting
+      // a stop() that came meanwhile has stopped every part by now
+      if (this.state === 'starting') this.state = 'running'
     } catch (err) {
       await this.stop({ leave: false })
       throw err
@@ -106,6 +111,7 @@ export class GrapevineNode {
   async stop (opts: { leave?: boolean } = {}): Promise<void> {
     if (this.state === 'stopping' || this.state === 'stopped') return
     this.state = 'stopping'
+    await this.starting?.catch(() => {})
     const p = this.parts
     const { config, logger } = this.init
     clearInterval(p.reaper)
@@ -118,16 +124,22 @@ export class GrapevineNode {
     p.healthChecks?.stop()
     await p.replicator?.stop()
     await p.membership?.stop()
-    await p.persister?.flush()
-    await p.host?.stop()
-    this.state = 'stopped'
+    try {
+      await p.persister?.flush()
+    } finally {
+      // a data dir that cannot be written must not leave the gossip host running
+      p.persister?.stop()
+      await p.host?.stop()
+      await p.dir?.close()
+      this.state = 'stopped'
+    }
     logger.info('stopped')
   }
 
   private async startParts (): Promise<void> {
     const { init } = this
     const { config } = init
-    const dir = new DataDir(init.dataDir)
+    const dir = this.parts.dir = new DataDir(init.dataDir)
     await dir.open()
     const privateKey = await dir.key()
     const incarnation = await dir.nextIncarnation()

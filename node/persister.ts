@@ -31,6 +31,7 @@ export class Persister {
   // every note is numbered: flush() waits until a write covered the notes made before it was called
   private noted = 0
   private written = 0
+  private stopped = false
 
   constructor (
     private readonly store: RecordStore,
@@ -65,9 +66,16 @@ export class Persister {
     }
   }
 
+  /** Writes nothing more by itself (flush() still writes): the node is stopping. Idempotent. */
+  stop (): void {
+    this.stopped = true
+    clearTimeout(this.timer)
+    this.timer = undefined
+  }
+
   // keeps the earliest due time: a change must not wait behind a lazy renewal
   private arm (delayMs: number): void {
-    if (this.writing != null) return
+    if (this.stopped || this.writing != null) return
     const due = Date.now() + delayMs
     if (this.timer != null && this.dueAt <= due) return
     clearTimeout(this.timer)

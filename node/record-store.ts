@@ -1,4 +1,4 @@
-import { appendFile, readFile, rename, writeFile } from 'node:fs/promises'
+import { appendFile, readFile, rename, rm, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { parseRecord } from './gossip/codec.js'
 import type { InstanceRecord } from './registry/types.js'
@@ -189,9 +189,15 @@ async function readOrNull (file: string): Promise<string | null> {
 }
 
 /** Writes to a temporary file renamed over `file`: a crash leaves the old version, never half a file. */
-export async function writeAtomic (file: string, data: string | Uint8Array): Promise<void> {
+export async function writeAtomic (file: string, data: string | Uint8Array, mode = 0o644): Promise<void> {
   // a name per write: two writes in flight must not rename each other's file
   const tmp = `${file}.${process.pid}.${++tmpSeq}.tmp`
-  await writeFile(tmp, data)
-  await rename(tmp, file)
+  try {
+    await writeFile(tmp, data, { mode })
+    await rename(tmp, file)
+  } catch (err) {
+    // a full disk must not fill up further with our leftovers
+    await rm(tmp, { force: true }).catch(() => {})
+    throw err
+  }
 }

@@ -70,6 +70,7 @@ export function registryService (c: RegistryServiceComponents): UntypedServiceIm
       const { service, instanceId, status, load } = parseHeartbeat(req)
       const ttl = c.owner.heartbeat(service, instanceId)
       const key = recordKey(service, instanceId)
+      c.health.heartbeat(key)
       if (status != null) c.health.reported(key, status)
       if (load != null) c.owner.reportLoad(key, load)
       return { ttl_remaining_ms: ttl }
@@ -77,8 +78,10 @@ export function registryService (c: RegistryServiceComponents): UntypedServiceIm
     Deregister: unary(async req => {
       const { service, instanceId } = parseInstanceRef(req)
       const existed = c.owner.deregister(service, instanceId)
-      // answered once on disk: a crash right after must not bring the instance back on restart
-      if (existed) await c.durable()
+      // answered once on disk: a crash right after must not bring the instance back on restart. Also
+      // when it was gone already: a retry after a failed write, or a second call while the first
+      // one's write is under way, must not be answered before that removal is on disk
+      await c.durable()
       return { existed }
     }, log),
     Discover: unary(req => {
@@ -91,7 +94,7 @@ export function registryService (c: RegistryServiceComponents): UntypedServiceIm
       if (picked == null) throw new NoInstanceError(`no instance of "${q.service}" can serve`)
       return encodePickResponse(picked.instance, picked.panic)
     }, log),
-    SetMaintenance: unary(req => {
+    SetMaintenance: unary(async req => {
       const { service, instanceId, enabled, reason } = parseSetMaintenance(req)
       const key = recordKey(service, instanceId)
       const rec = c.owner.get(key)
@@ -103,6 +106,8 @@ export function registryService (c: RegistryServiceComponents): UntypedServiceIm
       }
       c.owner.annotate(key, 'maintenance_reason', withReason ? reason : null)
       c.health.maintenance(key, enabled)
+      // a drain, answered, survives a crash: the restarted owner must not serve the instance again
+      await c.durable()
       return { instance: toInstanceMessage(c.owner.get(key)!) }
     }, log),
     BalancerStats: unary(req => {

@@ -112,6 +112,11 @@ export class HealthManager {
     return this.apply(key, { type: 'reported', status })
   }
 
+  /** A heartbeat of the instance's client (confirms a record restored after a restart); false when not tracked. */
+  heartbeat (key: string): boolean {
+    return this.apply(key, { type: 'heartbeat' })
+  }
+
   /** The operator's drain switch; false when this node does not track it. */
   maintenance (key: string, enabled: boolean): boolean {
     return this.apply(key, { type: 'maintenance', enabled })

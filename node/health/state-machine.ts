@@ -8,7 +8,10 @@ import type { CheckSpec, InitialStatus } from './check-spec.js'
 
 /** What the owner keeps per checked instance; every transition makes a new object. */
 export interface HealthState {
-  /** The published status: MAINTENANCE while `maintenance`, else the worse of `checkStatus` and `reportedStatus`. */
+  /**
+   * The published status: MAINTENANCE while `maintenance`, else CRITICAL
+   * while `unconfirmed`, else the worse of `checkStatus` and `reportedStatus`.
+   */
   readonly status: HealthStatus
   /**
    * What the check alone says. Kept apart from `status` so that leaving
@@ -23,6 +26,13 @@ export interface HealthState {
    * always null for a TTL check, whose reports are the check itself.
    */
   readonly reportedStatus: InitialStatus | null
+  /**
+   * A TTL record re-announced after the owner's restart, until its client's
+   * first heartbeat: served, one whose client had moved on (registered
+   * elsewhere, and deregistered there, while this node was down) came back
+   * PASSING until its TTL ran out, as nothing newer hid it.
+   */
+  readonly unconfirmed: boolean
   /** Consecutive passing or warning results (both mean "the instance answers"). */
   readonly consecutiveOk: number
   /** Consecutive failed results. */
@@ -42,6 +52,8 @@ export type CheckEvent =
   | { type: 'maintenance', enabled: boolean }
   /** The instance's own view, sent on Heartbeat. */
   | { type: 'reported', status: HealthStatus }
+  /** A heartbeat of the instance's client: it is there (confirms a restored record). */
+  | { type: 'heartbeat' }
 
 /**
  * The state before any result: the spec's initial status. An instance that
@@ -54,6 +66,7 @@ export function initialHealth (spec: CheckSpec, nowMs: number): HealthState {
     status,
     checkStatus: status,
     reportedStatus: null,
+    unconfirmed: false,
     consecutiveOk: 0,
     consecutiveFail: 0,
     criticalSinceMs: status === 'CRITICAL' ? nowMs : null,
@@ -107,23 +120,29 @@ export function nextHealth (state: HealthState, event: CheckEvent, nowMs: number
     case 'maintenance':
       if (event.enabled === state.maintenance) return state
       return publish(state, { maintenance: event.enabled }, nowMs)
+    case 'heartbeat':
+      return state.unconfirmed ? publish(state, { unconfirmed: false }, nowMs) : state
   }
 }
 
-/** The state kept across a re-registration: a CRITICAL one counts toward deregistration from now. */
+/** The state kept across a re-registration: the client is there, and a CRITICAL one counts toward deregistration from now. */
 export function renewed (state: HealthState, nowMs: number): HealthState {
-  return state.criticalSinceMs == null ? state : { ...state, criticalSinceMs: nowMs }
+  const confirmed = state.unconfirmed ? publish(state, { unconfirmed: false }, nowMs) : state
+  return confirmed.criticalSinceMs == null ? confirmed : { ...confirmed, criticalSinceMs: nowMs }
 }
 
 /**
  * The state of a record re-announced after a restart, from `fresh` (its
- * initial state) and the status persisted before: maintenance stays, and so
- * does a TTL check's status (the instance's own reports); an active check's
+ * initial state) and the status persisted before: maintenance stays. A TTL
+ * check keeps its status (the instance's own reports) but is CRITICAL until
+ * the client's first heartbeat says it is still there; an active check's
  * result is not trusted across the restart, its next run says.
  */
 export function restoredHealth (fresh: HealthState, persisted: HealthStatus, spec: CheckSpec, nowMs: number): HealthState {
-  if (persisted === 'MAINTENANCE') return nextHealth(fresh, { type: 'maintenance', enabled: true }, nowMs, spec)
-  return spec.kind === 'ttl' ? nextHealth(fresh, { type: 'reported', status: persisted }, nowMs, spec) : fresh
+  let state = persisted === 'MAINTENANCE' ? nextHealth(fresh, { type: 'maintenance', enabled: true }, nowMs, spec) : fresh
+  if (spec.kind !== 'ttl') return state
+  if (persisted !== 'MAINTENANCE') state = nextHealth(state, { type: 'reported', status: persisted }, nowMs, spec)
+  return publish(state, { unconfirmed: true }, nowMs)
 }
 
 /**
@@ -142,7 +161,7 @@ export function shouldDeregister (state: HealthState, nowMs: number, spec: Check
 // Derives the published status and keeps criticalSinceMs in step with it.
 function publish (state: HealthState, change: Partial<HealthState>, nowMs: number): HealthState {
   const next = { ...state, ...change }
-  const status: HealthStatus = next.maintenance ? 'MAINTENANCE' : worse(next.checkStatus, next.reportedStatus)
+  const status: HealthStatus = next.maintenance ? 'MAINTENANCE' : next.unconfirmed ? 'CRITICAL' : worse(next.checkStatus, next.reportedStatus)
   const criticalSinceMs = status !== 'CRITICAL' ? null : state.status === 'CRITICAL' ? state.criticalSinceMs : nowMs
   return { ...next, status, criticalSinceMs }
 }

@@ -103,13 +103,24 @@ describe('HealthManager.track', () => {
     expect(deregistered).toEqual(['web/a'])
   })
 
-  it.each<{ name: string, check: Partial<CheckSpec>, persisted: HealthStatus, expected: HealthStatus }>([
-    { name: 'maintenance stays', check: {}, persisted: 'MAINTENANCE', expected: 'MAINTENANCE' },
-    { name: "a TTL check's reported CRITICAL stays", check: { kind: 'ttl' }, persisted: 'CRITICAL', expected: 'CRITICAL' },
-    { name: "a TTL check's reported WARNING stays", check: { kind: 'ttl' }, persisted: 'WARNING', expected: 'WARNING' },
-    { name: 'an active check starts over (its next run says)', check: { initialStatus: 'CRITICAL' }, persisted: 'PASSING', expected: 'CRITICAL' }
-  ])('restored after a restart: $name', ({ check, persisted, expected }) => {
-    expect(make().track('web/a', checked(check), persisted)).toBe(expected)
+  it.each<{ name: string, check: Partial<CheckSpec>, persisted: HealthStatus, expected: HealthStatus, heartbeat: HealthStatus }>([
+    { name: 'maintenance stays', check: {}, persisted: 'MAINTENANCE', expected: 'MAINTENANCE', heartbeat: 'MAINTENANCE' },
+    { name: 'a TTL record is CRITICAL until its client heartbeats, then PASSING', check: { kind: 'ttl' }, persisted: 'PASSING', expected: 'CRITICAL', heartbeat: 'PASSING' },
+    { name: "a TTL check's reported WARNING comes back with the heartbeat", check: { kind: 'ttl' }, persisted: 'WARNING', expected: 'CRITICAL', heartbeat: 'WARNING' },
+    { name: "a TTL check's reported CRITICAL stays", check: { kind: 'ttl' }, persisted: 'CRITICAL', expected: 'CRITICAL', heartbeat: 'CRITICAL' },
+    { name: 'an active check starts over (its next run says)', check: { initialStatus: 'CRITICAL' }, persisted: 'PASSING', expected: 'CRITICAL', heartbeat: 'CRITICAL' }
+  ])('restored after a restart: $name', ({ check, persisted, expected, heartbeat }) => {
+    const m = make()
+    expect(m.track('web/a', checked(check), persisted)).toBe(expected)
+    m.heartbeat('web/a')
+    expect(m.stateOf('web/a')?.status).toBe(heartbeat)
+  })
+
+  it('a re-Register confirms a restored TTL record', () => {
+    const m = make()
+    const r = checked({ kind: 'ttl' })
+    expect(m.track('web/a', r, 'PASSING')).toBe('CRITICAL')
+    expect(m.track('web/a', r)).toBe('PASSING')
   })
 })
 

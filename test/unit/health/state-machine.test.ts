@@ -89,7 +89,7 @@ describe('nextHealth: results', () => {
   ])('initialHealth($initial) starts the critical clock: $since', ({ initial, since }) => {
     const st = initialHealth(spec({ initialStatus: initial }), 42)
     expect(st).toEqual({
-      status: initial, checkStatus: initial, reportedStatus: null, consecutiveOk: 0, consecutiveFail: 0,
+      status: initial, checkStatus: initial, reportedStatus: null, unconfirmed: false, consecutiveOk: 0, consecutiveFail: 0,
       criticalSinceMs: since, maintenance: false, lastOutput: ''
     })
   })
