@@ -179,11 +179,14 @@ export class Membership {
   }
 }
 
-/** Whether a member id is a peer id (the member's libp2p key). */
-function isPeerId (id: string): boolean {
+/**
+ * Whether a member id is a peer id (the member's libp2p key), in its one
+ * canonical spelling: a CID spelling of the same key was a second table
+ * entry for one peer.
+ */
+export function isPeerId (id: string): boolean {
   try {
-    peerIdFromString(id)
-    return true
+    return peerIdFromString(id).toString() === id
   } catch {
     return false
   }

@@ -1,4 +1,7 @@
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { describe, it, expect } from 'vitest'
+import { isPeerId } from '../../node/membership/membership.js'
 import { ProtocolError } from '../../node/errors.js'
 import { encodeMembers, parseMembers } from '../../node/membership/member-codec.js'
 import type { Member } from '../../node/membership/member-table.js'
@@ -30,5 +33,16 @@ describe('member codec', () => {
     ['too many members', w => ({ ...w, members: Array.from({ length: 10_001 }, () => m) })]
   ])('rejects %s', (_n, mutate) => {
     expect(() => parseMembers(mutate(wire()))).toThrow(ProtocolError)
+  })
+})
+
+describe('isPeerId (member ids on the wire)', () => {
+  it('takes a peer id in its canonical spelling only', async () => {
+    const id = peerIdFromPrivateKey(await generateKeyPair('Ed25519'))
+    expect(isPeerId(id.toString())).toBe(true)
+    // the same key as a CID: another string for the same peer, so a second table entry
+    expect(isPeerId(id.toCID().toString())).toBe(false)
+    expect(isPeerId('m1')).toBe(false)
+    expect(isPeerId('')).toBe(false)
   })
 })
