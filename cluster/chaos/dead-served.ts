@@ -16,8 +16,10 @@ import type { InvariantResult, Violation } from './verdict.js'
  * or exit, hang detection for a pause or a partition, and hang detection
  * whenever another fault makes probes ambiguous. An observer that is itself
  * catching up (just resumed or restarted) is judged from then; a degraded
- * one, and every observer of a partition (all miss acks, so Lifeguard's
- * local health slows their timers by design), gets `degradedExtraMs`.
+ * one gets `degradedExtraMs`, and every observer of a partition (all miss
+ * acks, so Lifeguard's local health slows their timers by design)
+ * `partitionExtraMs`. A kind of death whose long windows all went unsampled
+ * fails: the check saw nothing of it.
  */
 export function checkNoDeadServed (m: Model): InvariantResult {
   const a = checkStoppedClients(m)
@@ -196,25 +198,34 @@ function lastDisturbance (m: Model, node: number, t: number): number {
   return at
 }
 
+// a window counts as judgeable this far past its bound: Discover samples come every few hundred ms
+const JUDGE_MARGIN_MS = 2000
+
 function checkDeadOwners (m: Model): { detail: string, violations: Violation[] } {
   const violations: Violation[] = []
   const windows = deathWindows(m)
   let judged = 0
+  // per kind: samples judged, and windows long enough that some should have been
+  const judgedBy = new Map<string, number>()
+  const judgeable = new Map<string, number>()
   // the longest a survivor went on serving a dead owner's records healthy, per kind of death
   const slowest = new Map<string, number>()
   for (const w of windows) {
     const id = m.meta.nodeIds[w.owner - 1]
     const bound = boundOf(m, w)
     const seen = new Set<number>()
+    // well past the bound (the sampler's gaps and an observer's own restart aside)
+    if (w.to - w.from > bound + (w.isolated.length > 0 ? m.meta.bounds.partitionExtraMs : 0) + JUDGE_MARGIN_MS) judgeable.set(w.kind, (judgeable.get(w.kind) ?? 0) + 1)
     for (const list of m.discovers.values()) {
       for (const a of list) {
         if (a.sentAt < w.from || a.sentAt >= w.to || !w.observers.includes(a.node) || seen.has(a.node)) continue
         const start = Math.max(w.from, lastDisturbance(m, a.node, a.sentAt))
         const bad = a.instances?.filter(i => i.owner === id && HEALTHY.has(i.status)) ?? []
         if (bad.length > 0 && a.sentAt >= start) slowest.set(w.kind, Math.max(slowest.get(w.kind) ?? 0, a.sentAt - start))
-        const extra = degradedDuring(m, a.node, w.from, a.sentAt) || w.isolated.includes(a.node) ? m.meta.bounds.degradedExtraMs : 0
+        const extra = w.isolated.includes(a.node) ? m.meta.bounds.partitionExtraMs : degradedDuring(m, a.node, w.from, a.sentAt) ? m.meta.bounds.degradedExtraMs : 0
         if (a.sentAt < start + bound + extra) continue
         judged++
+        judgedBy.set(w.kind, (judgedBy.get(w.kind) ?? 0) + 1)
         if (bad.length === 0) continue
         seen.add(a.node)
         violations.push({
@@ -225,7 +236,13 @@ function checkDeadOwners (m: Model): { detail: string, violations: Violation[] }
       }
     }
   }
+  // a kind whose long windows all went unsampled was not checked at all: say so, as a failure
+  for (const [kind, n] of judgeable) {
+    if ((judgedBy.get(kind) ?? 0) > 0) continue
+    violations.push({ message: `none of the ${n} ${kind} window(s) longer than their bound had a Discover sample past it: the check saw nothing of them`, at: m.end, entries: [] })
+  }
   const worst = [...slowest].map(([k, ms]) => `${k} ${ms} ms`).join(', ')
-  return { detail: `${windows.length} owner-death windows, ${judged} samples past their bound; longest still served: ${worst || 'none'}`, violations }
+  const byKind = [...judgedBy].map(([k, n]) => `${k} ${n}`).join(', ')
+  return { detail: `${windows.length} owner-death windows, ${judged} samples past their bound (${byKind || 'none'}); longest still served: ${worst || 'none'}`, violations }
 }
 

@@ -30,6 +30,13 @@ export interface FaultPlanOptions {
   readonly untilMs: number
   /** most nodes faulty at once; default 2 */
   readonly maxFaulty?: number
+  /**
+   * How long a fault must last for the checker to judge it (bounds.ts): a
+   * long pause past hang detection, a partition past hang detection and the
+   * partitioned observers' allowance. Shorter, the checker had no sample
+   * past its bound, and "no dead instance served" could not fail for them.
+   */
+  readonly judgeMs?: { readonly hang: number, readonly partition: number }
 }
 
 const KINDS: readonly FaultKind[] = ['kill', 'stop', 'term', 'partition', 'degrade']
@@ -77,12 +84,14 @@ export function planFaults (random: Random, opts: FaultPlanOptions): PlannedFaul
       const size = Math.min(room, pick.length, random.next() < 0.5 ? 1 : 2)
       const minority = pick.slice(0, size).sort((a, b) => a - b)
       const majority = Array.from({ length: opts.nodes }, (_, k) => k + 1).filter(n => !minority.includes(n))
-      plan.push({ kind, nodes: minority, groups: [majority, minority], startMs, endMs: cap(between(3000, 8000)) })
+      const judged = opts.judgeMs?.partition ?? 0
+      plan.push({ kind, nodes: minority, groups: [majority, minority], startMs, endMs: cap(between(Math.max(3000, judged + 1000), Math.max(8000, judged + 4000))) })
     } else if (kind === 'degrade') {
       plan.push({ kind, nodes: [pick[0]], loss: Math.round(between(0.05, 0.3) * 100) / 100, delayMs: Math.round(between(0, 150)), startMs, endMs: cap(between(4000, 10_000)) })
     } else if (kind === 'stop') {
       // some pauses are shorter than hang detection: the member must simply carry on
-      const ms = random.next() < 0.25 ? between(300, 900) : between(1500, 6000)
+      const hang = opts.judgeMs?.hang ?? 0
+      const ms = random.next() < 0.25 ? between(300, 900) : between(Math.max(1500, hang + 1000), Math.max(6000, hang + 3000))
       plan.push({ kind, nodes: [pick[0]], startMs, endMs: Math.max(startMs + 300, cap(ms)) })
     } else {
       plan.push({ kind, nodes: [pick[0]], startMs, endMs: cap(between(2000, 7000)) })

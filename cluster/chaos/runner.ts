@@ -1,10 +1,10 @@
 import { mkdtemp, rm } from 'node:fs/promises'
-import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { seededRandom } from '../../node/membership/clock.js'
+import { freeBasePort } from '../free-ports.js'
 import { LocalCluster } from '../launcher.js'
 import { chaosBounds, describeBounds } from './bounds.js'
 import { Caller } from './calls.js'
@@ -106,7 +106,7 @@ export async function runChaos (opts: ChaosOptions): Promise<ChaosReport> {
     cluster.heal()
     const t0 = Date.now()
     recording = true
-    const plan = planFaults(seededRandom(opts.seed), { nodes, fromMs: 5000, untilMs: durationMs - quietMs })
+    const plan = planFaults(seededRandom(opts.seed), { nodes, fromMs: 5000, untilMs: durationMs - quietMs, judgeMs: { hang: bounds.hangDetectMs, partition: bounds.hangDetectMs + bounds.partitionExtraMs } })
     history.record({
       kind: 'meta', seed: opts.seed, nodes, nodeIds: cluster.nodes().map(n => n.nodeId ?? ''), services, instances: opts.instances ?? 200,
       ttlMs, durationMs, faultsEndAt: t0 + durationMs - quietMs, profile, bounds
@@ -205,25 +205,6 @@ async function startCluster (first: LocalCluster, make: () => LocalCluster, log:
       cluster = make()
     }
   }
-}
-
-/** `preferred` when its `count` ports are free on 127.0.0.1, else a random free range in 20000-40000. */
-export async function freeBasePort (preferred: number, count: number): Promise<number> {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const base = attempt === 0 ? preferred : 20_000 + 2 * Math.floor(Math.random() * 10_000)
-    let free = true
-    for (let p = base; p < base + count && free; p++) free = await portFree(p)
-    if (free) return base
-  }
-  return preferred
-}
-
-async function portFree (port: number): Promise<boolean> {
-  return await new Promise(resolve => {
-    const server = net.createServer()
-    server.once('error', () => { resolve(false) })
-    server.listen(port, '127.0.0.1', () => { server.close(() => { resolve(true) }) })
-  })
 }
 
 /** Polls every node's Status (recorded as final) until all digests agree or `maxMs` passes. */

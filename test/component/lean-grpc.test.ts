@@ -328,10 +328,12 @@ describe('lean gRPC path', () => {
       req.pause()
       const got: Buffer[] = []
       const trailers = new Promise<http2.IncomingHttpHeaders>(resolve => { req.on('trailers', resolve) })
-      // nothing read: the window and the buffers fill, and the server waits for a drain
-      await new Promise(resolve => setTimeout(resolve, 300))
+      // nothing read: the window and the buffers fill, and the server waits for a drain:
       // past one writable buffer (16 KB: 4 events), so through drains, up to the window (64 KB: 16)
-      expect(flood.written).toBeGreaterThan(4)
+      await waitFor(() => flood.written > 4, { timeoutMs: 10_000, message: 'the server wrote through a drain' })
+      // then it stops: what it wrote holds still while nothing is read
+      let before = -1
+      await waitFor(() => { const still = flood.written === before; before = flood.written; return still }, { timeoutMs: 10_000, intervalMs: 100, message: 'the server waits for a drain' })
       expect(flood.written).toBeLessThan(FLOOD_EVENTS)
       req.on('data', (c: Buffer) => { got.push(c) })
       req.resume()

@@ -7,6 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { connect, unary } from '../../client/client.js'
 import { createConfig } from '../../node/config.js'
 import { GrapevineNode } from '../../node/node.js'
+import { waitFor } from '../../cluster/wait.js'
 
 // A node's start and stop, in process, on real sockets: whatever happens, a stopped node serves nothing.
 
@@ -50,7 +51,7 @@ describe('a node stops whole', () => {
     // the node key and the records stay private to the user
     expect((await stat(path.join(dataDir, 'node.key'))).mode & 0o777).toBe(0o600)
     expect((await stat(dataDir)).mode & 0o777).toBe(0o700)
-    await new Promise(resolve => setTimeout(resolve, 100))
+    await waitFor(async () => await stat(path.join(dataDir, 'records.journal')).then(() => true, () => false), { message: 'the journal written' })
     // a directory where the journal was: every append fails, whatever the user (root ignores modes)
     await rm(path.join(dataDir, 'records.journal'))
     await mkdir(path.join(dataDir, 'records.journal', 'x'), { recursive: true })

@@ -19,6 +19,9 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import { parseSyncFrame, parseSyncResponse } from '../../node/gossip/codec.js'
 import { MEMBERS_PROTOCOL } from '../../node/membership/membership.js'
 import { GrapevineNode } from '../../node/node.js'
+import { DEFAULT_CHECK } from '../../node/health/check-spec.js'
+import type { CheckResult } from '../../node/health/checkers/checker.js'
+import { grpcCheck } from '../../node/health/checkers/grpc.js'
 import { WatchRecorder } from '../helpers/watch-recorder.js'
 
 // Three real nodes in this process: real libp2p over TCP on 127.0.0.1, real gRPC.
@@ -100,6 +103,17 @@ describe('three nodes in one process', () => {
     for (const i of [0, 1, 2]) await waitFor(async () => (await discover(i, 'moves', true)).map(r => r.owner_node).join() === nodes[1].id, { message: `m1 owned by b on node ${i}` })
     await unary(clients[1].registry, 'Deregister', { service: 'moves', instance_id: 'm1' })
     for (const i of [0, 1, 2]) await waitFor(async () => (await discover(i, 'moves', true)).length === 0, { message: `m1 gone on node ${i}` })
+  })
+
+  it('lists services with their counts (ListServices), and answers grpc.health.v1 Check for itself and its services', async () => {
+    await unary(clients[0].registry, 'Register', { instance: { service: 'listed', instance_id: 'x1', address: '10.0.0.5', port: 1 } })
+    const listed = await waitFor(async () => (await unary<any>(clients[1].registry, 'ListServices', {})).services.find((x: any) => x.name === 'listed'), { message: 'listed on node b' })
+    expect(listed).toEqual({ name: 'listed', instances: 1, passing: 1 })
+    const at = nodes[1].grpcAddress
+    const target = { address: at.slice(0, at.lastIndexOf(':')), port: Number(at.slice(at.lastIndexOf(':') + 1)) }
+    const check = async (service: string): Promise<CheckResult> => await grpcCheck(target, { ...DEFAULT_CHECK, kind: 'grpc', grpc: { service }, timeoutMs: 5000 }, new AbortController().signal)
+    for (const service of ['', 'grapevine.v1.Registry', 'grapevine.v1.Cluster']) expect(await check(service)).toMatchObject({ ok: true, output: expect.stringContaining('SERVING') })
+    expect(await check('no.such.Service')).toMatchObject({ ok: false, output: expect.stringContaining('NOT_FOUND') })
   })
 
   it('agrees on one digest once all nodes hold the same records', async () => {
@@ -242,10 +256,15 @@ describe('three nodes in one process', () => {
   it('drops the instances of a node that leaves gracefully at once', async () => {
     await unary(clients[2].registry, 'Register', { instance: { service: 'leaving', instance_id: 'l1', address: '10.0.0.9', port: 9 } })
     await waitFor(async () => (await discover(0, 'leaving')).length === 1, { message: 'l1 on node a' })
+    // every status node a shows for l1 until it is gone: a leave drops it, failure detection would show it CRITICAL first
+    const seen = new Set<string>()
+    const a = nodes[0].registry
+    const off = a.subscribe(changes => { for (const c of changes) if (c.key === 'leaving/l1' && c.after != null) seen.add(c.after.status) })
     clients[2].close()
     await nodes[2].stop({ leave: true })
-    // gone from the view entirely (not just CRITICAL), long before failure detection and reaping would act
-    await waitFor(async () => (await discover(0, 'leaving', true)).length === 0, { timeoutMs: 2000, message: 'l1 gone from node a' })
+    await waitFor(async () => (await discover(0, 'leaving', true)).length === 0, { message: 'l1 gone from node a' })
+    off()
+    expect([...seen]).toEqual([])
     const members = await unary<any>(clients[0].cluster, 'Members', {})
     expect(members.members.find((m: any) => m.node_id === nodes[2].id).state).toBe('LEFT')
   })

@@ -19,11 +19,12 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { openWatch, unary } from '../../client/client.js'
 import type { WireInstance, WireMember, WireStatus, WireWatchEvent } from '../../client/client.js'
 import { LocalCluster } from '../../cluster/launcher.js'
+import { freeBasePort } from '../../cluster/free-ports.js'
 import type { NodeExit } from '../../cluster/launcher.js'
 import { waitFor } from '../../cluster/wait.js'
 
 const NODES = 5
-// 7600-7609: gRPC on even ports, gossip on odd ones
+// 7600-7609 when free (else a free range): gRPC on even ports, gossip on odd ones
 const BASE_PORT = 7600
 // propagation, detection and convergence bounds: far above what a healthy cluster needs
 const CONVERGE_MS = 15_000
@@ -174,7 +175,7 @@ class Heartbeater {
 
 beforeAll(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'grapevine-e2e-'))
-  cluster = new LocalCluster({ nodes: NODES, dir, basePort: BASE_PORT, profile: 'test', cluster: 'e2e', onExit: e => { exits.push(e) } })
+  cluster = new LocalCluster({ nodes: NODES, dir, basePort: await freeBasePort(BASE_PORT, 2 * NODES), profile: 'test', cluster: 'e2e', onExit: e => { exits.push(e) } })
   await cluster.start({ timeoutMs: 45_000 })
   for (let i = 1; i <= NODES; i++) alive.add(i)
 }, 60_000)
@@ -321,7 +322,7 @@ describe('a five-node cluster of real processes', () => {
       for (const v of views) for (const x of v.got) statuses.add(x.status)
       last = views.map(v => `n${v.i}: [${v.got.map(x => `${x.instance_id}:${x.status}`).join(' ')}]`).join('; ')
       return views.every(v => v.got.length === 0)
-    }, { timeoutMs: 5000, intervalMs: 20, message: () => `n5's instances to go from every other node after SIGTERM; last ${last}` })
+    }, { timeoutMs: CONVERGE_MS, intervalMs: 20, message: () => `n5's instances to go from every other node after SIGTERM; last ${last}` })
     await stopped
     alive.delete(5)
     expect([...statuses]).not.toContain('CRITICAL')

@@ -8,6 +8,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { LocalCluster } from '../../cluster/launcher.js'
+import { freeBasePort } from '../../cluster/free-ports.js'
 import { waitFor } from '../../cluster/wait.js'
 import { calls, stateOf } from '../helpers/cluster-calls.js'
 
@@ -28,7 +29,7 @@ const except = (...ns: number[]): number[] => all.filter(i => !ns.includes(i))
 describe('failure detection with real processes', () => {
   beforeAll(async () => {
     dir = await mkdtemp(path.join(os.tmpdir(), 'grapevine-e2e-failure-'))
-    cluster = new LocalCluster({ nodes: 5, dir, basePort: 7650, profile: 'test', cluster: 'e2e-failure', faults: true })
+    cluster = new LocalCluster({ nodes: 5, dir, basePort: await freeBasePort(7650, 10), profile: 'test', cluster: 'e2e-failure', faults: true })
     await cluster.start({ timeoutMs: 60_000 })
     cluster.heal()
   }, 90_000)

@@ -33,7 +33,8 @@ async function answersAfterTheWrite (name: 'Deregister' | 'SetMaintenance', requ
   const disk = heldDisk()
   const answers: unknown[] = []
   handlerOf(name, disk.durable, existed)({ request }, (err, res) => { answers.push(err ?? res) })
-  await new Promise(resolve => setTimeout(resolve, 20))
+  // the handler's every step until it waits for the disk: ticks, not a sleep that could end early
+  for (let i = 0; i < 20; i++) await new Promise(resolve => setImmediate(resolve))
   expect(answers).toEqual([])
   disk.release()
   await expect.poll(() => answers.length).toBe(1)

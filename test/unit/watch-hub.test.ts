@@ -234,11 +234,11 @@ describe('WatchHub: resume', () => {
     hub.open(ALL, ahead.vector(), s)
     expect(catchUp).toHaveBeenCalled()
     expect(s.events).toEqual([])
-    await vi.waitFor(() => { expect(catchUp.mock.calls.length).toBeGreaterThan(1) })
+    await vi.waitFor(() => { expect(catchUp.mock.calls.length).toBeGreaterThan(1) }, { timeout: 10_000 })
     expect(s.events).toEqual([])
     // anti-entropy brings this node past the token
     reg.applyBatch(batch('A', 1, ...ops.slice(2)))
-    await vi.waitFor(() => { expect(s.events.at(-1)?.type).toBe('SYNCED') })
+    await vi.waitFor(() => { expect(s.events.at(-1)?.type).toBe('SYNCED') }, { timeout: 10_000 })
     expect(s.events.map(show)).toEqual(['UPSERT pay/p4', 'SYNCED'])
   })
 
@@ -247,7 +247,7 @@ describe('WatchHub: resume', () => {
     seed(reg)
     const s = testSink()
     hub.open(ALL, [{ owner: 'A', epoch: 1, seq: 99, liveness: 'alive' }], s)
-    await vi.waitFor(() => { expect(s.events.at(-1)?.type).toBe('SYNCED') })
+    await vi.waitFor(() => { expect(s.events.at(-1)?.type).toBe('SYNCED') }, { timeout: 10_000 })
     // RESET first: the watcher drops what it holds, since the snapshot carries no DELETEs
     expect(show(s.events[0])).toBe('RESET')
     expect(s.events.slice(1).map(show).sort()).toEqual(['SYNCED', 'UPSERT cart/c1', 'UPSERT pay/p1', 'UPSERT pay/p2'])
@@ -283,7 +283,7 @@ describe('WatchHub: resume', () => {
     reg.setLiveness('A', 'gone')
     const s = testSink()
     hub.open(ALL, old, s)
-    await vi.waitFor(() => { expect(s.events.at(-1)?.type).toBe('SYNCED') })
+    await vi.waitFor(() => { expect(s.events.at(-1)?.type).toBe('SYNCED') }, { timeout: 10_000 })
     // this node cannot tell which of A's keys the watcher holds (A was forgotten): RESET is exact
     expect(s.events.map(show)).toEqual(['RESET', 'UPSERT shop/s1', 'SYNCED'])
   })

@@ -77,13 +77,13 @@ describe.each(NAMES)('%s', name => {
     expect(order[0]).toBe(buildPicker(name, instances, seeded({}, seed)).pick(req)?.instance)
   })
 
-  it('order advances the picker as one pick does', () => {
+  // random, weighted_random and least_request draw for order()'s tail too: no pick to compare with
+  it.skipIf(name === 'random' || name === 'weighted_random' || name === 'least_request')('order advances the picker as one pick does', () => {
     const instances = Array.from({ length: 5 }, (_, i) => inst(`o${i}`, { weight: 100 * (i + 1) }))
     const a = buildPicker(name, instances, seeded({}, 3))
     const b = buildPicker(name, instances, seeded({}, 3))
     a.order({ hashKey: 'k' })
     b.pick({ hashKey: 'k' })
-    if (name === 'random' || name === 'weighted_random' || name === 'least_request') return // order() also draws for its tail
     for (let i = 0; i < 10; i++) expect(a.pick(keyed(i))?.instance).toBe(b.pick(keyed(i))?.instance)
   })
 

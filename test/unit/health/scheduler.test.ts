@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { CheckScheduler } from '../../../node/health/scheduler.js'
 import type { CheckSchedulerComponents } from '../../../node/health/scheduler.js'
+import { seededRandom } from '../../../node/membership/clock.js'
 
 // Fake timers fit here: a small unit whose only collaborator is setTimeout (STYLE 3).
 
@@ -71,7 +72,7 @@ describe('CheckScheduler', () => {
 
   it('spreads first runs of many checks over the whole interval', async () => {
     const r = recorder(1)
-    s = scheduler(r.run, 1000) // Math.random
+    s = scheduler(r.run, 1000, seededRandom(11).next)
     for (let i = 0; i < 500; i++) s.add(`k${i}`, 10_000)
     s.start()
     await vi.advanceTimersByTimeAsync(9_999)
