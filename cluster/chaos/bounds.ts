@@ -34,9 +34,10 @@ export interface Bounds {
   readonly degradedExtraMs: number
   /**
    * added for every observer of a partition instead: each side misses every ack from the other,
-   * so Lifeguard stretches both its probe timeouts and its suspicions, more than one degraded
-   * node's; two hang detections more (measured on a loaded machine: 11.2 s on the test profile,
-   * one hang detection more allowed 10.7)
+   * so Lifeguard's local health may reach its maximum and stretch the probe timeouts and the
+   * suspicion by awarenessMaxMultiplier: (multiplier − 1) × (3 probe timeouts + the lone-accuser
+   * suspicion). Measured on the test profile under load: 11.2 to 17.4 s from the cut to the last
+   * healthy answer; one or two hang detections more (10.7 s, 16.0 s) were too little.
    */
   readonly partitionExtraMs: number
   /** after its own freeze or restart, a node may serve its stale view this long while it catches up */
@@ -69,7 +70,7 @@ export function boundsOf (c: NodeConfig, nodes: number, ttlMs: number, slackMs =
     hangDetectMs,
     propagationMs,
     degradedExtraMs: hangDetectMs,
-    partitionExtraMs: 2 * hangDetectMs,
+    partitionExtraMs: (c.awarenessMaxMultiplier - 1) * (3 * c.probeTimeoutMs + c.suspicionMaxTimeoutMult * suspicionMinMs),
     catchUpMs: propagationMs,
     convergeMs: 5000,
     eventSlackMs: 2000,

@@ -198,6 +198,11 @@ function lastDisturbance (m: Model, node: number, t: number): number {
   return at
 }
 
+// whether a partition cut `node` off from anyone between `from` and `to`
+function partitionedDuring (m: Model, node: number, from: number, to: number): boolean {
+  return m.partitions.some(p => p.from <= to && p.to >= from && p.groups.some(g => g.includes(node)))
+}
+
 // a window counts as judgeable this far past its bound: Discover samples come every few hundred ms
 const JUDGE_MARGIN_MS = 2000
 
@@ -222,7 +227,8 @@ function checkDeadOwners (m: Model): { detail: string, violations: Violation[] }
         const start = Math.max(w.from, lastDisturbance(m, a.node, a.sentAt))
         const bad = a.instances?.filter(i => i.owner === id && HEALTHY.has(i.status)) ?? []
         if (bad.length > 0 && a.sentAt >= start) slowest.set(w.kind, Math.max(slowest.get(w.kind) ?? 0, a.sentAt - start))
-        const extra = w.isolated.includes(a.node) ? m.meta.bounds.partitionExtraMs : degradedDuring(m, a.node, w.from, a.sentAt) ? m.meta.bounds.degradedExtraMs : 0
+        // cut off by a partition (this window's, or one in force meanwhile): Lifeguard slows its timers
+        const extra = w.isolated.includes(a.node) || partitionedDuring(m, a.node, w.from, a.sentAt) ? m.meta.bounds.partitionExtraMs : degradedDuring(m, a.node, w.from, a.sentAt) ? m.meta.bounds.degradedExtraMs : 0
         if (a.sentAt < start + bound + extra) continue
         judged++
         judgedBy.set(w.kind, (judgedBy.get(w.kind) ?? 0) + 1)
