@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { runClientCommand } from '../../client/commands.js'
 import { createConfig } from '../../node/config.js'
 import { GrapevineNode } from '../../node/node.js'
+import { waitFor } from '../../cluster/wait.js'
 
 // The client commands against one real node over real gRPC, output captured.
 describe('grapevine client commands', () => {
@@ -13,9 +14,13 @@ describe('grapevine client commands', () => {
   let node: GrapevineNode
 
   async function run (command: string, ...argv: string[]): Promise<{ code: number, out: string[], err: string[] }> {
-    const out: string[] = []
+    return await runWith({}, command, ...argv)
+  }
+
+  async function runWith (io: { signal?: AbortSignal, out?: string[] }, command: string, ...argv: string[]): Promise<{ code: number, out: string[], err: string[] }> {
+    const out: string[] = io.out ?? []
     const err: string[] = []
-    const code = await runClientCommand(command, [...argv, '--addr', node.grpcAddress], { out: l => { out.push(l) }, err: l => { err.push(l) } })
+    const code = await runClientCommand(command, [...argv, '--addr', node.grpcAddress], { out: l => { out.push(l) }, err: l => { err.push(l) }, signal: io.signal })
     return { code, out, err }
   }
 
@@ -71,4 +76,33 @@ describe('grapevine client commands', () => {
     expect(unknown.code).toBe(1)
     expect(JSON.parse((await run('discover', '--service', 'cli-maint', '--json')).out[0]).instances).toHaveLength(1)
   })
+
+  it('watch, heartbeat, deregister, members, status and services, each against the node', async () => {
+    // watch prints the opening set's end, then the changes, until its signal (Ctrl-C) ends it with 0
+    const stop = new AbortController()
+    const events: string[] = []
+    const watching = runWith({ signal: stop.signal, out: events }, 'watch', '--service', 'cli-all', '--json')
+    await waitFor(() => events.some(l => JSON.parse(l).type === 'SYNCED'), { message: 'watch SYNCED' })
+    expect((await run('register', '--service', 'cli-all', '--id', 'w1', '--address', '10.0.0.3', '--port', '82')).code).toBe(0)
+    await waitFor(() => events.some(l => JSON.parse(l).type === 'UPSERT'), { message: 'UPSERT on the watch' })
+    const beat = await run('heartbeat', '--service', 'cli-all', '--id', 'w1', '--json')
+    expect(beat.code).toBe(0)
+    expect(Number(JSON.parse(beat.out[0]).ttl_remaining_ms)).toBeGreaterThan(0)
+    expect((await run('services')).out.join('\n')).toMatch(/cli-all\s+1\s+1/)
+    const gone = await run('deregister', '--service', 'cli-all', '--id', 'w1')
+    expect(gone).toMatchObject({ code: 0, out: ['cli-all/w1 deregistered'] })
+    await waitFor(() => events.some(l => JSON.parse(l).type === 'DELETE'), { message: 'DELETE on the watch' })
+    expect((await run('deregister', '--service', 'cli-all', '--id', 'w1')).out).toEqual(['cli-all/w1 was not registered'])
+    // a heartbeat for an instance this node does not hold: NOT_FOUND, the call failed
+    const lost = await run('heartbeat', '--service', 'cli-all', '--id', 'w1')
+    expect(lost.code).toBe(1)
+    expect(lost.err.join('\n')).toMatch(/not registered with this node/)
+    stop.abort()
+    expect((await watching).code).toBe(0)
+    const members = await run('members', '--json')
+    expect(JSON.parse(members.out[0]).members).toEqual([expect.objectContaining({ name: 'cli', state: 'ALIVE', node_id: node.id })])
+    const status = await run('status', '--json')
+    expect(JSON.parse(status.out[0])).toMatchObject({ node_id: node.id })
+  })
 })
+
