@@ -198,9 +198,10 @@ function lastDisturbance (m: Model, node: number, t: number): number {
   return at
 }
 
-// whether a partition cut `node` off from anyone between `from` and `to`
-function partitionedDuring (m: Model, node: number, from: number, to: number): boolean {
-  return m.partitions.some(p => p.from <= to && p.to >= from && p.groups.some(g => g.includes(node)))
+// whether a partition held at some time between `from` and `to`: every node then misses the other
+// side's acks, and Lifeguard slows its timers, for this death's detection too
+function partitionDuring (m: Model, from: number, to: number): boolean {
+  return m.partitions.some(p => p.from <= to && p.to >= from)
 }
 
 // a window counts as judgeable this far past its bound: Discover samples come every few hundred ms
@@ -220,15 +221,15 @@ function checkDeadOwners (m: Model): { detail: string, violations: Violation[] }
     const bound = boundOf(m, w)
     const seen = new Set<number>()
     // well past the bound (the sampler's gaps and an observer's own restart aside)
-    if (w.to - w.from > bound + (w.isolated.length > 0 ? m.meta.bounds.partitionExtraMs : 0) + JUDGE_MARGIN_MS) judgeable.set(w.kind, (judgeable.get(w.kind) ?? 0) + 1)
+    if (w.to - w.from > bound + (w.isolated.length > 0 || partitionDuring(m, w.from, w.to) ? m.meta.bounds.partitionExtraMs : 0) + JUDGE_MARGIN_MS) judgeable.set(w.kind, (judgeable.get(w.kind) ?? 0) + 1)
     for (const list of m.discovers.values()) {
       for (const a of list) {
         if (a.sentAt < w.from || a.sentAt >= w.to || !w.observers.includes(a.node) || seen.has(a.node)) continue
         const start = Math.max(w.from, lastDisturbance(m, a.node, a.sentAt))
         const bad = a.instances?.filter(i => i.owner === id && HEALTHY.has(i.status)) ?? []
         if (bad.length > 0 && a.sentAt >= start) slowest.set(w.kind, Math.max(slowest.get(w.kind) ?? 0, a.sentAt - start))
-        // cut off by a partition (this window's, or one in force meanwhile): Lifeguard slows its timers
-        const extra = w.isolated.includes(a.node) || partitionedDuring(m, a.node, w.from, a.sentAt) ? m.meta.bounds.partitionExtraMs : degradedDuring(m, a.node, w.from, a.sentAt) ? m.meta.bounds.degradedExtraMs : 0
+        // in this window's partition, or while another one held: Lifeguard slows every node's timers
+        const extra = w.isolated.includes(a.node) || partitionDuring(m, w.from, a.sentAt) ? m.meta.bounds.partitionExtraMs : degradedDuring(m, a.node, w.from, a.sentAt) ? m.meta.bounds.degradedExtraMs : 0
         if (a.sentAt < start + bound + extra) continue
         judged++
         judgedBy.set(w.kind, (judgedBy.get(w.kind) ?? 0) + 1)

@@ -161,8 +161,11 @@ export function shouldDeregister (state: HealthState, nowMs: number, spec: Check
 // Derives the published status and keeps criticalSinceMs in step with it.
 function publish (state: HealthState, change: Partial<HealthState>, nowMs: number): HealthState {
   const next = { ...state, ...change }
-  const status: HealthStatus = next.maintenance ? 'MAINTENANCE' : next.unconfirmed ? 'CRITICAL' : worse(next.checkStatus, next.reportedStatus)
-  const criticalSinceMs = status !== 'CRITICAL' ? null : state.status === 'CRITICAL' ? state.criticalSinceMs : nowMs
+  const checked: HealthStatus = next.maintenance ? 'MAINTENANCE' : worse(next.checkStatus, next.reportedStatus)
+  const status: HealthStatus = next.unconfirmed && !next.maintenance ? 'CRITICAL' : checked
+  // the deregister clock runs only on what the checks say: an unconfirmed record's client may heartbeat
+  // less often than deregister_critical_after, and must not lose a registration its TTL still covers
+  const criticalSinceMs = checked !== 'CRITICAL' ? null : state.criticalSinceMs ?? nowMs
   return { ...next, status, criticalSinceMs }
 }
 

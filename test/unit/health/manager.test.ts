@@ -116,6 +116,17 @@ describe('HealthManager.track', () => {
     expect(m.stateOf('web/a')?.status).toBe(heartbeat)
   })
 
+  it('a restored TTL record waiting for its heartbeat does not count toward deregister_critical_after', () => {
+    const m = make()
+    const r = checked({ kind: 'ttl', deregisterCriticalAfterMs: 60_000 })
+    expect(m.track('web/unconfirmed', r, 'PASSING')).toBe('CRITICAL')
+    clock.t += 120_000
+    m.sweep()
+    expect(deregistered).not.toContain('web/unconfirmed')
+    m.heartbeat('web/unconfirmed')
+    expect(m.stateOf('web/unconfirmed')?.status).toBe('PASSING')
+  })
+
   it('a re-Register confirms a restored TTL record', () => {
     const m = make()
     const r = checked({ kind: 'ttl' })
