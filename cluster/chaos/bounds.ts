@@ -34,10 +34,11 @@ export interface Bounds {
   readonly degradedExtraMs: number
   /**
    * added for every observer of a partition instead: each side misses every ack from the other,
-   * so Lifeguard's local health may reach its maximum and stretch the probe timeouts and the
-   * suspicion by awarenessMaxMultiplier: (multiplier − 1) × (3 probe timeouts + the lone-accuser
-   * suspicion). Measured on the test profile under load: 11.2 to 17.4 s from the cut to the last
-   * healthy answer; one or two hang detections more (10.7 s, 16.0 s) were too little.
+   * so Lifeguard's local health may reach its maximum and stretch its probe timeouts and
+   * suspicions by awarenessMaxMultiplier, and its timers slip by as much under load: the whole
+   * hang detection (multiplier − 1) times more. Measured on the test profile: 11.2 to 33.8 s from
+   * the cut to the last healthy answer; one or two hang detections more (10.7 s, 16.0 s), and the
+   * stretched timeouts alone (33.6 s), were too little.
    */
   readonly partitionExtraMs: number
   /** after its own freeze or restart, a node may serve its stale view this long while it catches up */
@@ -70,7 +71,7 @@ export function boundsOf (c: NodeConfig, nodes: number, ttlMs: number, slackMs =
     hangDetectMs,
     propagationMs,
     degradedExtraMs: hangDetectMs,
-    partitionExtraMs: (c.awarenessMaxMultiplier - 1) * (3 * c.probeTimeoutMs + c.suspicionMaxTimeoutMult * suspicionMinMs),
+    partitionExtraMs: (c.awarenessMaxMultiplier - 1) * hangDetectMs,
     catchUpMs: propagationMs,
     convergeMs: 5000,
     eventSlackMs: 2000,
