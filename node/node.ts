@@ -20,6 +20,7 @@ import { LocalOwner } from './registry/local-owner.js'
 import { Registry } from './registry/registry.js'
 import { ownerStep } from './registry/owner-liveness.js'
 import { WatchHub } from './registry/watch-hub.js'
+import { instanceIdOfKey, serviceOfKey } from './registry/types.js'
 import { MemoryReclaimer } from './memory-reclaimer.js'
 import { Persister } from './persister.js'
 import { PickerCache } from './balancer/picker-cache.js'
@@ -157,7 +158,7 @@ export class GrapevineNode {
       now,
       logger: logger.child({ c: 'health' }),
       setStatus: (key, status) => { owner.setStatus(key, status) },
-      deregister: key => { owner.deregister(key.slice(0, key.indexOf('/')), key.slice(key.indexOf('/') + 1)) }
+      deregister: key => { owner.deregister(serviceOfKey(key), instanceIdOfKey(key)) }
     }, { maxConcurrent: config.maxConcurrentChecks })
     const owner = this.parts.owner = new LocalOwner({ registry, logger, now, publish: op => { replicator.publish(op) }, changed: key => { persister.schedule(key) }, renewed: key => { persister.scheduleLazy(key, 2000) }, health },
       { nodeId: this.id, epoch: incarnation, sweepIntervalMs: Math.min(250, config.probeIntervalMs) })

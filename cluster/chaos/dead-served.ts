@@ -177,7 +177,7 @@ function otherFaults (m: Model, w: DeathWindow, until: number): boolean {
     if (overlaps(tl.freezes, w.from, until) || overlaps(tl.degrades, w.from, until)) return true
     if (tl.procs.some(p => p.end < until && p.end >= w.from - m.meta.bounds.hangDetectMs) || tl.procs.some(p => p.start > w.from - m.meta.bounds.hangDetectMs && p.start <= until)) return true
   }
-  return m.partitions.some(p => p.from <= until && p.to >= w.from)
+  return overlaps(m.partitions, w.from, until)
 }
 
 function boundOf (m: Model, w: DeathWindow): number {
@@ -198,12 +198,6 @@ function lastDisturbance (m: Model, node: number, t: number): number {
   return at
 }
 
-// whether a partition held at some time between `from` and `to`: every node then misses the other
-// side's acks, and Lifeguard slows its timers, for this death's detection too
-function partitionDuring (m: Model, from: number, to: number): boolean {
-  return m.partitions.some(p => p.from <= to && p.to >= from)
-}
-
 // a window counts as judgeable this far past its bound: Discover samples come every few hundred ms
 const JUDGE_MARGIN_MS = 2000
 
@@ -221,15 +215,16 @@ function checkDeadOwners (m: Model): { detail: string, violations: Violation[] }
     const bound = boundOf(m, w)
     const seen = new Set<number>()
     // well past the bound (the sampler's gaps and an observer's own restart aside)
-    if (w.to - w.from > bound + (w.isolated.length > 0 || partitionDuring(m, w.from, w.to) ? m.meta.bounds.partitionExtraMs : 0) + JUDGE_MARGIN_MS) judgeable.set(w.kind, (judgeable.get(w.kind) ?? 0) + 1)
+    if (w.to - w.from > bound + (w.isolated.length > 0 || overlaps(m.partitions, w.from, w.to) ? m.meta.bounds.partitionExtraMs : 0) + JUDGE_MARGIN_MS) judgeable.set(w.kind, (judgeable.get(w.kind) ?? 0) + 1)
     for (const list of m.discovers.values()) {
       for (const a of list) {
         if (a.sentAt < w.from || a.sentAt >= w.to || !w.observers.includes(a.node) || seen.has(a.node)) continue
         const start = Math.max(w.from, lastDisturbance(m, a.node, a.sentAt))
         const bad = a.instances?.filter(i => i.owner === id && HEALTHY.has(i.status)) ?? []
         if (bad.length > 0 && a.sentAt >= start) slowest.set(w.kind, Math.max(slowest.get(w.kind) ?? 0, a.sentAt - start))
-        // in this window's partition, or while another one held: Lifeguard slows every node's timers
-        const extra = w.isolated.includes(a.node) || partitionDuring(m, w.from, a.sentAt) ? m.meta.bounds.partitionExtraMs : degradedDuring(m, a.node, w.from, a.sentAt) ? m.meta.bounds.degradedExtraMs : 0
+        // in this window's partition, or while another one held: every node then misses the other side's
+        // acks, and Lifeguard slows its timers for this death's detection too
+        const extra = w.isolated.includes(a.node) || overlaps(m.partitions, w.from, a.sentAt) ? m.meta.bounds.partitionExtraMs : degradedDuring(m, a.node, w.from, a.sentAt) ? m.meta.bounds.degradedExtraMs : 0
         if (a.sentAt < start + bound + extra) continue
         judged++
         judgedBy.set(w.kind, (judgedBy.get(w.kind) ?? 0) + 1)

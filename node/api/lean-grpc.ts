@@ -119,11 +119,15 @@ function armDeadline (stream: ServerHttp2Stream, timeoutMs: number | undefined, 
 function unary (m: LeanUnary, stream: ServerHttp2Stream, timeoutMs: number | undefined, maxReceiveBytes: number): void {
   // the callback may run later (a promise): it must not throw into whoever resolved it
   let replied = false
-  const fail = (code: number, details: string): void => {
-    if (replied) return
+  // one answer per call: the first to claim it (an answer, a failure, the deadline) sends it
+  const claim = (): boolean => {
+    if (replied) return false
     replied = true
     clearTimeout(deadline)
-    guarded(stream, () => { failStream(stream, code, details) })
+    return true
+  }
+  const fail = (code: number, details: string): void => {
+    if (claim()) guarded(stream, () => { failStream(stream, code, details) })
   }
   const deadline = armDeadline(stream, timeoutMs, () => { fail(status.DEADLINE_EXCEEDED, 'Deadline exceeded') })
   const reply: grpc.sendUnaryData<any> = (err, value) => {
@@ -131,10 +135,8 @@ function unary (m: LeanUnary, stream: ServerHttp2Stream, timeoutMs: number | und
       fail(Number.isInteger(err.code) ? err.code as number : status.UNKNOWN, err.details ?? (err as { message?: string }).message ?? '')
       return
     }
-    // one answer per call: a second reply is dropped, as the stream already carries the first
-    if (replied) return
-    replied = true
-    clearTimeout(deadline)
+    // a second reply is dropped, as the stream already carries the first
+    if (!claim()) return
     guarded(stream, () => {
       const out = new LeanStreamOut(stream)
       let message: Encoded
@@ -212,6 +214,9 @@ function receive (stream: ServerHttp2Stream, m: LeanMethod, maxReceiveBytes: num
   })
 }
 
+// a message's first buffer; it doubles from there, up to the length the message declares
+const FIRST_BUFFER_BYTES = 16 * 1024
+
 /**
  * A call's body as it arrives: the message header, then the message copied
  * into one buffer. Kept as the chunks it came in, a body sent in 1-byte DATA
@@ -220,8 +225,6 @@ function receive (stream: ServerHttp2Stream, m: LeanMethod, maxReceiveBytes: num
  * not with what the header claims (a 5-byte header claiming 4 MB set 4 MB
  * aside).
  */
-const FIRST_BUFFER_BYTES = 16 * 1024
-
 class RequestBody {
   readonly head = Buffer.alloc(5)
   headBytes = 0

@@ -121,14 +121,19 @@ export function nextHealth (state: HealthState, event: CheckEvent, nowMs: number
       if (event.enabled === state.maintenance) return state
       return publish(state, { maintenance: event.enabled }, nowMs)
     case 'heartbeat':
-      return state.unconfirmed ? publish(state, { unconfirmed: false }, nowMs) : state
+      return confirmed(state, nowMs)
   }
 }
 
 /** The state kept across a re-registration: the client is there, and a CRITICAL one counts toward deregistration from now. */
 export function renewed (state: HealthState, nowMs: number): HealthState {
-  const confirmed = state.unconfirmed ? publish(state, { unconfirmed: false }, nowMs) : state
-  return confirmed.criticalSinceMs == null ? confirmed : { ...confirmed, criticalSinceMs: nowMs }
+  const next = confirmed(state, nowMs)
+  return next.criticalSinceMs == null ? next : { ...next, criticalSinceMs: nowMs }
+}
+
+// the client said it is there (a heartbeat, a Register): a restored record is served again
+function confirmed (state: HealthState, nowMs: number): HealthState {
+  return state.unconfirmed ? publish(state, { unconfirmed: false }, nowMs) : state
 }
 
 /**

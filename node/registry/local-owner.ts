@@ -3,7 +3,7 @@ import type { Logger } from 'pino'
 import { NotFoundError } from '../errors.js'
 import type { InstanceInput } from '../api/validation.js'
 import type { Registry, ViewChange } from './registry.js'
-import { recordKey } from './types.js'
+import { recordKey, serviceOfKey } from './types.js'
 import type { HealthStatus, InstanceRecord, Op } from './types.js'
 import type { CheckSpec } from '../health/check-spec.js'
 import { loadWorthGossiping } from './load-report.js'
@@ -53,7 +53,7 @@ export class LocalOwner {
   private readonly loadSentAt = new Map<string, number>()
   private timer: NodeJS.Timeout | undefined
   private running = false
-  // owned keys whose view record is now another owner's (see yield)
+  // owned keys whose view record is now another owner's (see noteSuperseded)
   private superseded = new Set<string>()
   private yielding: NodeJS.Immediate | undefined
 
@@ -235,10 +235,7 @@ export class LocalOwner {
    * here. Given up after the change is delivered (not inside a listener).
    */
   private noteSuperseded (changes: readonly ViewChange[]): void {
-    for (const c of changes) {
-      if (c.after == null || c.after.ownerNode === this.init.nodeId || this.own(c.key) == null) continue
-      this.superseded.add(c.key)
-    }
+    for (const c of changes) if (this.heldElsewhere(c.key, c.after)) this.superseded.add(c.key)
     this.yieldSoon()
   }
 
@@ -252,12 +249,18 @@ export class LocalOwner {
     const keys = this.superseded
     this.superseded = new Set()
     for (const key of keys) {
-      const view = this.components.registry.get(key.slice(0, key.indexOf('/')), key)
-      if (view == null || view.ownerNode === this.init.nodeId || this.own(key) == null) continue
+      // the key may have changed again since it was noted
+      const view = this.components.registry.get(serviceOfKey(key), key)
+      if (view == null || !this.heldElsewhere(key, view)) continue
       this.components.logger.info({ key, owner: view.ownerNode }, 'another node holds a newer registration: giving up this copy')
       this.deadlines.delete(key)
       this.write(key, null)
     }
+  }
+
+  // the view shows another owner's record of a key this node owns a copy of
+  private heldElsewhere (key: string, view: InstanceRecord | null | undefined): boolean {
+    return view != null && view.ownerNode !== this.init.nodeId && this.own(key) != null
   }
 
   private own (key: string): InstanceRecord | null {

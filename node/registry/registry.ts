@@ -3,6 +3,7 @@ import { OwnerState } from './owner-state.js'
 import type { ApplyResult, KeyChange, OwnerDelta, OwnerSnapshot } from './owner-state.js'
 import { makeRecord } from './record.js'
 import { ViewDigest } from './view-digest.js'
+import { serviceOfKey } from './types.js'
 import type { InstanceRecord, Op, OpBatch, OwnerLiveness, VectorEntry } from './types.js'
 
 /** A change of the view: the effective record of one key before and after. */
@@ -188,7 +189,7 @@ export class Registry {
   private recompute (keys: readonly string[]): void {
     const out: ViewChange[] = []
     for (const key of keys) {
-      const service = key.slice(0, key.indexOf('/'))
+      const service = serviceOfKey(key)
       const before = this.byService.get(service)?.get(key) ?? null
       const after = this.winner(key)
       if (sameView(before, after)) continue

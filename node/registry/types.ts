@@ -70,6 +70,16 @@ export function recordKey (service: string, instanceId: string): string {
   return `${service}/${instanceId}`
 }
 
+/** The service of a record key (service names hold no '/'). */
+export function serviceOfKey (key: string): string {
+  return key.slice(0, key.indexOf('/'))
+}
+
+/** The instance id of a record key. */
+export function instanceIdOfKey (key: string): string {
+  return key.slice(key.indexOf('/') + 1)
+}
+
 /** Lexicographic order of stamps: epoch first, then seq. */
 export function compareStamps (a: Stamp, b: Stamp): number {
   return a.epoch !== b.epoch ? a.epoch - b.epoch : a.seq - b.seq

@@ -2,7 +2,7 @@ import type { Logger } from 'pino'
 import { WatcherOverflowError } from '../errors.js'
 import { CoalescingQueue } from './watch-queue.js'
 import type { Registry, ViewChange } from './registry.js'
-import { compareStamps } from './types.js'
+import { compareStamps, instanceIdOfKey, serviceOfKey } from './types.js'
 import type { InstanceRecord, VectorEntry } from './types.js'
 import { encodeVector } from './version-vector.js'
 
@@ -169,7 +169,7 @@ export class WatchHub {
     const from = encodeVector(vector)
     const reg = this.components.registry
     for (const key of keys) {
-      const service = key.slice(0, key.indexOf('/'))
+      const service = serviceOfKey(key)
       const r = reg.get(service, key) ?? null
       // the watcher may have had the key: a DELETE it did not need is harmless, a missed one is not
       w.offer(key, { service }, r, from, true)
@@ -251,7 +251,7 @@ class Watcher {
     if (after != null && this.matches(after)) {
       event = { type: 'UPSERT', record: after, token }
     } else if (before != null && this.matchesService(before.service)) {
-      event = { type: 'DELETE', service: before.service, instanceId: key.slice(key.indexOf('/') + 1), token }
+      event = { type: 'DELETE', service: before.service, instanceId: instanceIdOfKey(key), token }
     }
     if (event == null) return
     if (initial) {
