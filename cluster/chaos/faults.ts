@@ -40,6 +40,7 @@ export interface FaultPlanOptions {
 }
 
 const KINDS: readonly FaultKind[] = ['kill', 'stop', 'term', 'partition', 'degrade']
+const OTHERS = KINDS.filter(k => k !== 'partition')
 // a node gets this long after a fault ends (restarted, resumed) before the next one on it
 const NODE_REST_MS = 1500
 const MIN_FAULT_MS = 1500
@@ -48,8 +49,9 @@ const MIN_FAULT_MS = 1500
  * A seeded fault schedule: the same seed and options give the same plan.
  * The first faults take every kind once (shuffled), then kinds are drawn at
  * random. A node has one fault at a time, at most `maxFaulty` nodes are
- * faulty at once (a partition's minority side counts), and only one
- * partition holds at a time.
+ * faulty at once, and a partition is alone: it begins once every other
+ * fault has ended and rested, and nothing begins until a hang detection
+ * after its heal.
  */
 export function planFaults (random: Random, opts: FaultPlanOptions): PlannedFault[] {
   const maxFaulty = Math.min(opts.maxFaulty ?? 2, opts.nodes - 1)
@@ -57,14 +59,31 @@ export function planFaults (random: Random, opts: FaultPlanOptions): PlannedFaul
   if (maxFaulty < 1) return plan
   const between = (lo: number, hi: number): number => lo + random.next() * (hi - lo)
   const firstKinds = shuffle([...KINDS], random)
+  // after a heal, every node's Lifeguard health takes some probe periods to recover
+  const settleMs = NODE_REST_MS + (opts.judgeMs?.hang ?? 0)
+  let partitionDrawn = false
+  let last: PlannedFault | undefined
   let t = opts.fromMs
   while (t + MIN_FAULT_MS <= opts.untilMs) {
     const busy = new Set<number>()
-    let partitioned = false
+    let clearAt = t
+    let partitionUntil = -Infinity
     for (const f of plan) {
+      if (f.kind === 'partition' && f.endMs + settleMs > t) partitionUntil = f.endMs + settleMs
       if (f.endMs + NODE_REST_MS <= t) continue
       for (const n of f.nodes) busy.add(n)
-      if (f.kind === 'partition' && f.endMs > t) partitioned = true
+      clearAt = Math.max(clearAt, f.endMs + NODE_REST_MS)
+    }
+    // A partition holds the whole cluster: the checker allows every death
+    // judged beside one Lifeguard's stretched timeouts, so a kill, pause or
+    // stop beside a partition would be judged by nothing strict.
+    if (partitionUntil > t) {
+      t = partitionUntil
+      continue
+    }
+    if (partitionDrawn && busy.size > 0) {
+      t = clearAt
+      continue
     }
     const free = Array.from({ length: opts.nodes }, (_, k) => k + 1).filter(n => !busy.has(n))
     // a node counts as faulty until its rest after the fault is over (a restart takes a while)
@@ -75,8 +94,13 @@ export function planFaults (random: Random, opts: FaultPlanOptions): PlannedFaul
       t = Number.isFinite(next) ? next : t + 500
       continue
     }
-    let kind = firstKinds.shift() ?? KINDS[Math.floor(random.next() * KINDS.length)]
-    if (kind === 'partition' && (partitioned || opts.nodes < 3)) kind = 'degrade'
+    let kind: FaultKind = partitionDrawn ? 'partition' : firstKinds.shift() ?? KINDS[Math.floor(random.next() * KINDS.length)]
+    // a partition holds the cluster alone: after one, the others get at least as long before the next
+    if (kind === 'partition' && !partitionDrawn && last !== undefined && t < 2 * last.endMs - last.startMs) kind = OTHERS[Math.floor(random.next() * OTHERS.length)]
+    if (kind === 'partition' && opts.nodes < 3) kind = 'degrade'
+    // a partition waits until no other fault (nor its rest) is in force
+    partitionDrawn = kind === 'partition' && busy.size > 0
+    if (partitionDrawn) continue
     const pick = shuffle([...free], random)
     const startMs = Math.round(t)
     const cap = (ms: number): number => Math.round(Math.min(startMs + ms, opts.untilMs))
@@ -84,8 +108,11 @@ export function planFaults (random: Random, opts: FaultPlanOptions): PlannedFaul
       const size = Math.min(room, pick.length, random.next() < 0.5 ? 1 : 2)
       const minority = pick.slice(0, size).sort((a, b) => a - b)
       const majority = Array.from({ length: opts.nodes }, (_, k) => k + 1).filter(n => !minority.includes(n))
+      // one that cannot outlast its bound before the faults stop is not judged: kept short, it leaves room for the others
       const judged = opts.judgeMs?.partition ?? 0
-      plan.push({ kind, nodes: minority, groups: [majority, minority], startMs, endMs: cap(between(Math.max(3000, judged + 1000), Math.max(8000, judged + 4000))) })
+      const fits = startMs + judged + 1000 <= opts.untilMs
+      last = { kind, nodes: minority, groups: [majority, minority], startMs, endMs: cap(fits ? between(Math.max(3000, judged + 1000), Math.max(8000, judged + 4000)) : between(3000, 8000)) }
+      plan.push(last)
     } else if (kind === 'degrade') {
       plan.push({ kind, nodes: [pick[0]], loss: Math.round(between(0.05, 0.3) * 100) / 100, delayMs: Math.round(between(0, 150)), startMs, endMs: cap(between(4000, 10_000)) })
     } else if (kind === 'stop') {
@@ -154,7 +181,8 @@ export class FaultRunner {
 
   private async one (f: PlannedFault, t0: number, signal: AbortSignal): Promise<void> {
     const node = f.nodes[0]
-    const lock = f.kind === 'partition' ? Promise.all(f.nodes.map(n => this.perNode.get(n))) : this.perNode.get(node)
+    // a partition waits for every earlier fault (a slow restart) to have ended, as planned
+    const lock = f.kind === 'partition' ? Promise.all(this.perNode.values()) : this.perNode.get(node)
     const task = (async () => {
       await sleepUntil(t0 + f.startMs, signal)
       await lock

@@ -410,10 +410,32 @@ describe('chaos fault plan', () => {
     const p = planFaults(seededRandom(seed), { nodes: 5, fromMs: 3000, untilMs: 400_000, judgeMs })
     for (const f of p.filter(x => x.endMs < 400_000)) {
       const ms = f.endMs - f.startMs
-      if (f.kind === 'partition') expect(ms).toBeGreaterThanOrEqual(11_000)
+      // one that cannot be judged before the faults stop is short on purpose
+      if (f.kind === 'partition') expect(ms >= 11_000 || f.startMs + 11_000 > 400_000, `a partition of ${ms} ms at ${f.startMs}`).toBe(true)
       if (f.kind === 'stop') expect(ms <= 900 || ms >= 6000, `a pause of ${ms} ms`).toBe(true)
     }
     expect(p.some(f => f.kind === 'partition')).toBe(true)
+  })
+
+  it.each([1, 2, 7, 42])('seed %i: in a run too short to judge a partition, partitions are short and every kind still comes', seed => {
+    const p = planFaults(seededRandom(seed), { nodes: 5, fromMs: 5000, untilMs: 40_000, judgeMs: { hang: 6000, partition: 49_000 } })
+    for (const f of p.filter(x => x.kind === 'partition')) expect(f.endMs - f.startMs).toBeLessThanOrEqual(8000)
+    expect(new Set(p.map(f => f.kind))).toEqual(new Set(['kill', 'stop', 'term', 'partition', 'degrade']))
+  })
+
+  it.each([1, 2, 3, 7, 11, 42])('seed %i: a partition is alone, from the end of every other fault to a hang detection after its heal', seed => {
+    const judgeMs = { hang: 5000, partition: 10_000 }
+    const p = planFaults(seededRandom(seed), { nodes: 5, fromMs: 3000, untilMs: 400_000, judgeMs })
+    const partitions = p.filter(f => f.kind === 'partition')
+    expect(partitions.length).toBeGreaterThan(1)
+    for (const q of partitions) {
+      for (const f of p.filter(g => g !== q)) {
+        const apart = f.endMs <= q.startMs || f.startMs >= q.endMs + judgeMs.hang
+        expect(apart, `${f.kind} ${f.startMs}-${f.endMs} beside the partition ${q.startMs}-${q.endMs}`).toBe(true)
+      }
+    }
+    // the other kinds are still planned between them
+    expect(new Set(p.map(f => f.kind))).toEqual(new Set(['kill', 'stop', 'term', 'partition', 'degrade']))
   })
 
   it.each([1, 2, 3, 7, 11, 42, 99, 1234])('seed %i: every kind once, at most two nodes faulty, one partition at a time, all within the window', seed => {
