@@ -22,6 +22,7 @@ import { ownerStep } from './registry/owner-liveness.js'
 import { WatchHub } from './registry/watch-hub.js'
 import { instanceIdOfKey, serviceOfKey } from './registry/types.js'
 import { MemoryReclaimer } from './memory-reclaimer.js'
+import { monotonicNow } from './monotonic.js'
 import { Persister } from './persister.js'
 import { PickerCache } from './balancer/picker-cache.js'
 import { createStrategyOptions } from './balancer/picker.js'
@@ -155,12 +156,13 @@ export class GrapevineNode {
       nodeId: this.id, epoch: incarnation, cluster: init.cluster, batchMs: config.gossipBatchMs, batchMaxOps: config.gossipBatchMaxOps, antiEntropyIntervalMs: config.antiEntropyIntervalMs
     })
     const health = this.parts.healthChecks = new HealthManager({
-      now,
+      // check schedules and deregister_critical_after: timers, not timestamps
+      now: monotonicNow,
       logger: logger.child({ c: 'health' }),
       setStatus: (key, status) => { owner.setStatus(key, status) },
       deregister: key => { owner.deregister(serviceOfKey(key), instanceIdOfKey(key)) }
     }, { maxConcurrent: config.maxConcurrentChecks })
-    const owner = this.parts.owner = new LocalOwner({ registry, logger, now, publish: op => { replicator.publish(op) }, changed: key => { persister.schedule(key) }, renewed: key => { persister.scheduleLazy(key, 2000) }, health },
+    const owner = this.parts.owner = new LocalOwner({ registry, logger, now, clock: monotonicNow, publish: op => { replicator.publish(op) }, changed: key => { persister.schedule(key) }, renewed: key => { persister.scheduleLazy(key, 2000) }, health },
       { nodeId: this.id, epoch: incarnation, sweepIntervalMs: Math.min(250, config.probeIntervalMs) })
     const pickers = new PickerCache(createStrategyOptions({ panicThreshold: config.panicThreshold, localityThreshold: config.localityThreshold, loadOf: r => r.load ?? 0 }))
     const healthService = this.parts.health = new HealthService()

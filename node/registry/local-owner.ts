@@ -22,7 +22,13 @@ export interface OwnerHealth {
 export interface LocalOwnerComponents {
   readonly registry: Registry
   readonly logger: Logger
+  /** wall clock: the times records carry (other nodes compare them) */
   readonly now: () => number
+  /**
+   * the clock of TTL deadlines, monotonic (node/monotonic.ts): a step of
+   * the wall clock must not expire every owned record at once; default `now`
+   */
+  readonly clock?: () => number
   /** hands each new op to gossip (batched there) */
   readonly publish: (op: Op) => void
   /** called after every change of an owned record, so it is persisted */
@@ -56,8 +62,10 @@ export class LocalOwner {
   // owned keys whose view record is now another owner's (see noteSuperseded)
   private superseded = new Set<string>()
   private yielding: NodeJS.Immediate | undefined
+  private readonly clock: () => number
 
   constructor (private readonly components: LocalOwnerComponents, private readonly init: LocalOwnerInit) {
+    this.clock = components.clock ?? components.now
     const self = components.registry.owner(init.nodeId)
     self.epoch = init.epoch
     // this process never saw earlier epochs: deltas from them are unknown here
@@ -111,7 +119,7 @@ export class LocalOwner {
     // without health checking, a drained instance stays drained across re-registration
     const record = makeRecord(draft, { status: this.components.health?.track(key, draft) ?? (prev?.status === 'MAINTENANCE' ? 'MAINTENANCE' : 'PASSING') })
     this.write(key, record)
-    this.deadlines.set(key, now + ttlMs)
+    this.deadlines.set(key, this.clock() + ttlMs)
     return record
   }
 
@@ -154,7 +162,7 @@ export class LocalOwner {
     const key = recordKey(service, instanceId)
     const rec = this.own(key)
     if (rec == null) throw new NotFoundError(`${key} is not registered with this node`)
-    this.deadlines.set(key, this.components.now() + rec.ttlMs)
+    this.deadlines.set(key, this.clock() + rec.ttlMs)
     this.components.renewed?.(key)
     return rec.ttlMs
   }
@@ -173,9 +181,11 @@ export class LocalOwner {
    * keeping their deadlines: one that expired while this node was down stays
    * gone (its client could not renew it here; it has registered elsewhere or
    * stopped), so a restart never brings back an instance that had expired.
+   * `expiresAtMs` is wall-clock time (see persisted).
    */
   restore (entries: ReadonlyArray<{ record: InstanceRecord, expiresAtMs: number }>): void {
     const now = this.components.now()
+    const clock = this.clock()
     let dropped = 0
     for (const { record: r, expiresAtMs } of entries) {
       if (expiresAtMs <= now) {
@@ -185,7 +195,7 @@ export class LocalOwner {
       const key = recordKey(r.service, r.instanceId)
       const draft = makeRecord(r, { ownerNode: this.init.nodeId, updatedAtMs: Math.max(now, r.updatedAtMs + 1) })
       this.write(key, makeRecord(draft, { status: this.components.health?.track(key, draft, r.status) ?? r.status }))
-      this.deadlines.set(key, expiresAtMs)
+      this.deadlines.set(key, clock + (expiresAtMs - now))
     }
     if (entries.length > 0) this.components.logger.info({ records: entries.length - dropped, expired: dropped }, 're-announced persisted records')
   }
@@ -205,15 +215,17 @@ export class LocalOwner {
     return out
   }
 
-  /** One owned record with its deadline, or null when this node does not own `key`. */
+  /** One owned record with its deadline in wall-clock time (the next process's clock starts anew), or null when this node does not own `key`. */
   persisted (key: string): { record: InstanceRecord, expiresAtMs: number } | null {
     const record = this.own(key)
-    return record == null ? null : { record, expiresAtMs: this.deadlines.get(key) ?? 0 }
+    if (record == null) return null
+    const deadline = this.deadlines.get(key)
+    return { record, expiresAtMs: deadline == null ? 0 : deadline - this.clock() + this.components.now() }
   }
 
   /** Expires every owned record past its deadline; returns how many. */
   expire (): number {
-    const now = this.components.now()
+    const now = this.clock()
     let n = 0
     for (const [key, deadline] of this.deadlines) {
       if (deadline > now) continue

@@ -161,6 +161,30 @@ describe('LocalOwner', () => {
     expect(owner.expire()).toBe(1)
   })
 
+  it('TTLs run on the monotonic clock: a wall-clock step expires nothing and extends nothing; the data dir gets wall-clock deadlines', () => {
+    const { reg, clock } = clockedRegistry(1_000_000)
+    const mono = { t: 50 }
+    const owner = new LocalOwner({ registry: reg, logger: silentLogger, now: () => clock.t, clock: () => mono.t, publish: () => {}, changed: () => {} },
+      { nodeId: 'N', epoch: 7, sweepIntervalMs: 100 })
+    owner.register(input({ instanceId: 'a' }), 1000)
+    expect(owner.persisted('pay/a')?.expiresAtMs).toBe(1_000_000 + 1000)
+    // an hour forward on the wall: the TTL has not run out
+    clock.t += 3_600_000
+    expect(owner.expire()).toBe(0)
+    expect(owner.persisted('pay/a')?.expiresAtMs).toBe(clock.t + 1000)
+    // back again, and the TTL's time passes: it runs out
+    clock.t -= 3_600_000
+    mono.t += 1000
+    expect(owner.expire()).toBe(1)
+    // restored deadlines are wall-clock, converted to this process's clock
+    const r = rec('pay', 'b', { ttlMs: 5000 })
+    owner.restore([{ record: r, expiresAtMs: clock.t + 700 }])
+    mono.t += 699
+    expect(owner.expire()).toBe(0)
+    mono.t += 1
+    expect(owner.expire()).toBe(1)
+  })
+
   it('a heartbeat renews the deadline it persists', () => {
     const { owner, clock } = setup()
     owner.register(input({ instanceId: 'h1' }), 1000)
