@@ -7,6 +7,12 @@ import type { InstanceRecord } from '../registry/types.js'
 import type { Picker, StrategyOptions } from './picker.js'
 import { buildPicker } from './registry.js'
 
+/** The pickers of one filter, by strategy; `used`: asked for since eviction last passed it. */
+interface Filter {
+  readonly strategies: Map<string, Entry>
+  used: boolean
+}
+
 interface Entry {
   version: number
   /** the records the picker was built from, in the order given */
@@ -24,14 +30,17 @@ export interface PickStat {
  * Filters (service, tags, metadata, zone) whose pickers are kept. Each
  * distinct filter a client sends is a key, so without a bound a client
  * cycling through filters or unknown service names grew the node's memory
- * without end; past it the filter cached longest ago goes (a later query of
- * it rebuilds its picker, one scan of the service).
+ * without end. Past it one goes, by second chance (CLOCK): the oldest
+ * not asked for since eviction last passed it, so the filters in steady use
+ * stay while a client's one-off filters cycle through (a later query of an
+ * evicted one rebuilds its picker, one scan of the service). A hit costs a
+ * flag, not a reordering of the map.
  */
 export const MAX_CACHED_FILTERS = 4096
 
 /** Cached immutable pickers and pick counters; one per node. */
 export class PickerCache {
-  private readonly pickers = new Map<string, Map<string, Entry>>()
+  private readonly pickers = new Map<string, Filter>()
   private readonly picks = new Map<string, Map<string, number>>()
 
   constructor (private readonly opts: StrategyOptions, private readonly maxFilters = MAX_CACHED_FILTERS) {}
@@ -50,13 +59,15 @@ export class PickerCache {
    * Throws InvalidArgumentError for an unknown strategy.
    */
   get (filter: string, strategy: string, version: number, instances: () => readonly InstanceRecord[]): Picker {
-    let byStrategy = this.pickers.get(filter)
-    if (byStrategy === undefined) {
-      byStrategy = new Map()
-      // a Map iterates in insertion order: the first key is the oldest
-      if (this.pickers.size >= this.maxFilters) this.pickers.delete(this.pickers.keys().next().value as string)
-      this.pickers.set(filter, byStrategy)
+    let cached = this.pickers.get(filter)
+    if (cached === undefined) {
+      if (this.pickers.size >= this.maxFilters) this.evictOne()
+      cached = { strategies: new Map(), used: false }
+      this.pickers.set(filter, cached)
+    } else {
+      cached.used = true
     }
+    const byStrategy = cached.strategies
     const entry = byStrategy.get(strategy)
     if (entry?.version === version) return entry.picker
     const source = [...instances()]
@@ -67,6 +78,17 @@ export class PickerCache {
     const picker = buildPicker(strategy, source, this.opts)
     byStrategy.set(strategy, { version, source, picker })
     return picker
+  }
+
+  // A Map iterates in insertion order: the oldest first. A used one is moved to the end with its flag
+  // cleared; at most one pass over the map, after which the oldest is unused.
+  private evictOne (): void {
+    for (const [filter, f] of this.pickers) {
+      this.pickers.delete(filter)
+      if (!f.used) return
+      f.used = false
+      this.pickers.set(filter, f)
+    }
   }
 
   /** Counts one pick of `instanceId` in `service`. */

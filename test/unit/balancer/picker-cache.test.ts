@@ -60,6 +60,21 @@ describe('PickerCache', () => {
     expect(cache.get('f0', 'round_robin', 1, () => list)).not.toBe(first)
   })
 
+  it('evicts by second chance: a filter asked for again outlives one-off filters cached after it', () => {
+    const cache = new PickerCache(seeded(), 3)
+    const list = fleet(2)
+    const hot = cache.get('hot', 'round_robin', 1, () => list)
+    for (let i = 0; i < 10; i++) {
+      cache.get(`once${i}`, 'round_robin', 1, () => list)
+      // the hot filter in steady use: a hit, never a rebuild
+      expect(cache.get('hot', 'round_robin', 1, () => { throw new Error('rebuilt') })).toBe(hot)
+    }
+    expect(cache.size).toBe(3)
+    const src = source(list)
+    cache.get('once0', 'round_robin', 1, src.fn)
+    expect(src.calls).toBe(1)
+  })
+
   it('throws InvalidArgumentError for an unknown strategy', () => {
     expect(() => new PickerCache(seeded()).get('svc', 'bogus', 1, () => fleet(1))).toThrow(InvalidArgumentError)
   })
