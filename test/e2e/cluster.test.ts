@@ -220,7 +220,8 @@ describe('a five-node cluster of real processes', () => {
   })
 
   // shared by the SIGKILL and the restart scenarios
-  const killed = { service: 'e2e-killed', beaten: ['k-1', 'k-2'], unbeaten: 'k-3', ttlSeconds: 10, incarnation: 0 }
+  // the TTL must outlast the kill, its detection, the reap and the restart on a loaded machine (10 s was tight)
+  const killed = { service: 'e2e-killed', beaten: ['k-1', 'k-2'], unbeaten: 'k-3', ttlSeconds: 20, incarnation: 0 }
 
   it('SIGKILL: the dead owner\'s instances leave healthy answers, show CRITICAL, then are reaped; it is DEAD', async () => {
     const { service, beaten, unbeaten, ttlSeconds } = killed
@@ -294,7 +295,7 @@ describe('a five-node cluster of real processes', () => {
     // nobody heartbeats k-3: the owner expires it one TTL after the restart. Once it is
     // gone from n2, the heartbeated ones have outlived that TTL, and must still be served.
     await waitFor(async () => !ids(await discover(2, service, true)).includes(unbeaten),
-      { timeoutMs: CONVERGE_MS, intervalMs: POLL_MS, message: `${unbeaten} (not heartbeated) to expire on n2` })
+      { timeoutMs: killed.ttlSeconds * 1000 + CONVERGE_MS, intervalMs: POLL_MS, message: `${unbeaten} (not heartbeated) to expire on n2` })
     await waitServed(othersThan(), service, beaten, 'the heartbeated instances still served after the unbeaten one expired')
 
     await waitDigestsAgree()
