@@ -70,8 +70,7 @@ export function registryService (c: RegistryServiceComponents): UntypedServiceIm
       const { service, instanceId, status, load } = parseHeartbeat(req)
       const ttl = c.owner.heartbeat(service, instanceId)
       const key = recordKey(service, instanceId)
-      c.health.heartbeat(key)
-      if (status != null) c.health.reported(key, status)
+      c.health.heartbeat(key, status ?? undefined)
       if (load != null) c.owner.reportLoad(key, load)
       return { ttl_remaining_ms: ttl }
     }, log),

@@ -112,9 +112,14 @@ export class HealthManager {
     return this.apply(key, { type: 'reported', status })
   }
 
-  /** A heartbeat of the instance's client (confirms a record restored after a restart); false when not tracked. */
-  heartbeat (key: string): boolean {
-    return this.apply(key, { type: 'heartbeat' })
+  /**
+   * A heartbeat of the instance's client (confirms a record restored after
+   * a restart), with the status it reported if any: one transition, so a
+   * restored record reported CRITICAL does not flash PASSING in between
+   * (two ops, two watch events). False when not tracked.
+   */
+  heartbeat (key: string, reported?: HealthStatus): boolean {
+    return this.apply(key, { type: 'heartbeat' }, reported === undefined ? undefined : { type: 'reported', status: reported })
   }
 
   /** The operator's drain switch; false when this node does not track it. */
@@ -148,11 +153,12 @@ export class HealthManager {
     this.apply(key, { type: 'result', ok: result.ok, warning: result.warning, output: result.output })
   }
 
-  private apply (key: string, event: CheckEvent): boolean {
+  private apply (key: string, event: CheckEvent, then?: CheckEvent): boolean {
     const t = this.tracked.get(key)
     if (t == null) return false
     const now = this.components.now()
-    const next = nextHealth(t.state, event, now, t.spec)
+    let next = nextHealth(t.state, event, now, t.spec)
+    if (then !== undefined) next = nextHealth(next, then, now, t.spec)
     const changed = next.status !== t.state.status
     t.state = next
     if (changed) {

@@ -62,8 +62,9 @@ describe('HealthManager.track', () => {
   // the port answers when it is below 100
   const scripted: Checker = async target => { targets.push(target.port); return target.port < 100 ? { ok: true, output: 'up' } : { ok: false, output: 'refused' } }
   const deregistered: string[] = []
+  const published: string[] = []
   const make = (): HealthManager => new HealthManager({
-    now: () => clock.t, logger: pino({ level: 'silent' }), setStatus: () => {}, deregister: key => { deregistered.push(key) }, checkers: { tcp: scripted }
+    now: () => clock.t, logger: pino({ level: 'silent' }), setStatus: (key, status) => { published.push(`${key}:${status}`) }, deregister: key => { deregistered.push(key) }, checkers: { tcp: scripted }
   }, { maxConcurrent: 4 })
   // one run of a key's check, as the scheduler would start it
   const runOnce = async (m: HealthManager, key: string): Promise<void> => { await (m as unknown as { run: (k: string) => Promise<void> }).run(key) }
@@ -125,6 +126,20 @@ describe('HealthManager.track', () => {
     expect(deregistered).not.toContain('web/unconfirmed')
     m.heartbeat('web/unconfirmed')
     expect(m.stateOf('web/unconfirmed')?.status).toBe('PASSING')
+  })
+
+  it('a heartbeat reporting a status on a restored TTL record is one change: no PASSING in between', () => {
+    const m = make()
+    expect(m.track('web/a', checked({ kind: 'ttl' }), 'PASSING')).toBe('CRITICAL')
+    published.length = 0
+    m.heartbeat('web/a', 'WARNING')
+    expect(published).toEqual(['web/a:WARNING'])
+    // reported CRITICAL: it stays CRITICAL, and nothing is published
+    expect(m.track('web/b', checked({ kind: 'ttl' }), 'PASSING')).toBe('CRITICAL')
+    published.length = 0
+    m.heartbeat('web/b', 'CRITICAL')
+    expect(published).toEqual([])
+    expect(m.stateOf('web/b')?.unconfirmed).toBe(false)
   })
 
   it('a re-Register confirms a restored TTL record', () => {
