@@ -107,11 +107,6 @@ export class HealthManager {
     this.scheduler.remove(key)
   }
 
-  /** The instance's own view from Heartbeat; false when this node does not track it. */
-  reported (key: string, status: HealthStatus): boolean {
-    return this.apply(key, { type: 'reported', status })
-  }
-
   /**
    * A heartbeat of the instance's client (confirms a record restored after
    * a restart), with the status it reported if any: one transition, so a
