@@ -12,18 +12,14 @@ import { InvalidArgumentError } from '../errors.js'
 import { isStrategy, STRATEGIES } from '../balancer/registry.js'
 import { clip, isWellFormed } from './text.js'
 import type { HealthStatus } from '../registry/types.js'
+import { MAX_ADDRESS_BYTES, MAX_METADATA_PAIRS, MAX_PORT, MAX_TAGS, MAX_TEXT_BYTES, MAX_WEIGHT, SERVICE_PATTERN } from '../registry/limits.js'
 
-const MAX_TEXT_BYTES = 256
-const MAX_TAGS = 64
-export const MAX_METADATA_PAIRS = 64
-const MAX_ADDRESS_BYTES = 253
-const MAX_PORT = 65_535
-const MAX_WEIGHT = 10_000
+export { MAX_METADATA_PAIRS }
+
 const DEFAULT_WEIGHT = 100
 const MAX_TTL_SECONDS = 86_400
 const MAX_LIMIT = 100_000
 const MAX_RESUME_TOKEN_BYTES = 1024 * 1024
-const SERVICE_PATTERN = /^[a-z0-9]([a-z0-9.-]{0,61}[a-z0-9])?$/
 const LABEL_PATTERN = /^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/
 const ALL_DIGITS = /^[0-9]+$/
 // C0, DEL and C1: they corrupt logs and terminals wherever ids are printed.

@@ -6,11 +6,18 @@ import type { OwnerDelta, OwnerSnapshot, SnapshotEntry } from '../registry/owner
 import type { HealthStatus, InstanceRecord, Op, OpBatch, Stamp } from '../registry/types.js'
 import { intern, internTags, metadataOfEntries } from '../registry/intern.js'
 import { withOptional } from '../registry/record.js'
+import { compareStamps } from '../registry/types.js'
+import { MAX_ADDRESS_BYTES, MAX_METADATA_PAIRS, MAX_OWNER_ID_CHARS, MAX_PORT, MAX_TAGS, MAX_TEXT_BYTES, MAX_WEIGHT, SERVICE_PATTERN } from '../registry/limits.js'
 
 /**
  * Wire formats between nodes, version 1, JSON. Everything a peer sends is
  * checked field by field here before any of it touches the registry: a
  * malformed message is a ProtocolError naming the field, and changes nothing.
+ * A record gets the API's limits (registry/limits.ts) and must name the
+ * owner whose part carries it; stamps must be ones a real owner's log can
+ * have (epochs from 1, a delta's entries inside its range and one at its
+ * head). A well-formed lie still passes: sync answers are not signed (see
+ * README, known issues).
  */
 
 const STATUSES: ReadonlySet<string> = new Set(['PASSING', 'WARNING', 'CRITICAL', 'MAINTENANCE'])
@@ -32,11 +39,12 @@ export function decodeBatch (bytes: Uint8Array): OpBatch {
   }
   const o = obj(raw, 'batch')
   if (o.v !== 1) throw new ProtocolError('batch.v: unsupported version')
-  const ops = list(o.ops, 'batch.ops').map((op, i) => parseOp(op, `batch.ops[${i}]`))
+  const owner = ownerId(o.owner, 'batch.owner')
+  const ops = list(o.ops, 'batch.ops').map((op, i) => parseOp(op, `batch.ops[${i}]`, owner))
   for (let i = 1; i < ops.length; i++) {
     if (ops[i].seq !== ops[i - 1].seq + 1) throw new ProtocolError(`batch.ops[${i}].seq: not consecutive`)
   }
-  return { owner: str(o.owner, 'batch.owner', 1), epoch: count(o.epoch, 'batch.epoch'), ops }
+  return { owner, epoch: epochOf(o.epoch, 'batch.epoch'), ops }
 }
 
 /** The sync request: the requester's version vector (owner, epoch, seq). */
@@ -114,7 +122,7 @@ export function parseSyncFrame (raw: unknown): SyncFrame {
 type EntriesParser = (raw: unknown, owner: string, path: string) => SnapshotEntry[]
 
 // version 1: objects with key, stamp and the record by name
-const parseNamedEntries: EntriesParser = (raw, _owner, path) => list(raw, path).map((e, j) => parseEntry(e, `${path}[${j}]`))
+const parseNamedEntries: EntriesParser = (raw, owner, path) => list(raw, path).map((e, j) => parseEntry(e, `${path}[${j}]`, owner))
 
 // version 2: [epoch, seq, record values or key] (see RECORD_FIELDS)
 const parseEntries: EntriesParser = (raw, owner, path) => list(raw, path).map((e, i) => {
@@ -128,66 +136,102 @@ const parseEntries: EntriesParser = (raw, owner, path) => list(raw, path).map((e
   const named: Record<string, unknown> = {}
   RECORD_FIELDS.forEach((f, k) => { named[f] = values[k] })
   if (named.ownerNode === '') named.ownerNode = owner
-  const record = parseRecord(named, `${p}[2]`)
+  const record = ownedBy(parseRecord(named, `${p}[2]`), owner, `${p}[2]`)
   return { key: `${record.service}/${record.instanceId}`, stamp: entryStamp, record }
 })
 
+// A delta is the final state of every key changed in (since, head] of its epoch: each entry inside
+// that range, and one at the head (the last op's key; tombstones after `since` are never pruned, or
+// no delta would be made). Without these, an empty delta claiming a far head stopped the owner here.
 function parseDelta (raw: unknown, p: string, parse: EntriesParser = parseNamedEntries): OwnerDelta {
   const { v, owner, entries } = ownerPart(raw, p, parse)
-  return { owner, epoch: count(v.epoch, `${p}.epoch`), since: count(v.since, `${p}.since`), head: count(v.head, `${p}.head`), entries }
+  const epoch = epochOf(v.epoch, `${p}.epoch`)
+  const since = count(v.since, `${p}.since`)
+  const head = count(v.head, `${p}.head`)
+  if (head < since) throw new ProtocolError(`${p}.head: below since`)
+  let atHead = head === since
+  entries.forEach((e, i) => {
+    if (e.stamp.epoch !== epoch || e.stamp.seq <= since || e.stamp.seq > head) throw new ProtocolError(`${p}.entries[${i}]: stamp outside the delta's (since, head] of its epoch`)
+    if (e.stamp.seq === head) atHead = true
+  })
+  if (!atHead) throw new ProtocolError(`${p}.entries: none at the head`)
+  return { owner, epoch, since, head, entries }
 }
 
 function parseSnapshot (raw: unknown, p: string, parse: EntriesParser = parseNamedEntries): OwnerSnapshot {
   const { v, owner, entries } = ownerPart(raw, p, parse)
-  return { owner, epoch: count(v.epoch, `${p}.epoch`), seq: count(v.seq, `${p}.seq`), floor: stamp(v.floor, `${p}.floor`), entries }
+  const head = { epoch: epochOf(v.epoch, `${p}.epoch`), seq: count(v.seq, `${p}.seq`) }
+  const floor = stamp(v.floor, `${p}.floor`)
+  if (compareStamps(floor, head) > 0) throw new ProtocolError(`${p}.floor: past the head`)
+  entries.forEach((e, i) => {
+    if (compareStamps(e.stamp, head) > 0) throw new ProtocolError(`${p}.entries[${i}].stamp: past the head`)
+  })
+  return { owner, epoch: head.epoch, seq: head.seq, floor, entries }
 }
 
 // what a delta and a snapshot share: the owner and its entries
 function ownerPart (raw: unknown, p: string, parse: EntriesParser): { v: Record<string, unknown>, owner: string, entries: SnapshotEntry[] } {
   const v = obj(raw, p)
-  const owner = str(v.owner, `${p}.owner`, 1)
+  const owner = ownerId(v.owner, `${p}.owner`)
   return { v, owner, entries: parse(v.entries, owner, `${p}.entries`) }
 }
 
-function parseOp (raw: unknown, path: string): Op {
+function parseOp (raw: unknown, path: string, owner: string): Op {
   const o = obj(raw, path)
   const key = str(o.key, `${path}.key`, 3)
-  const record = o.record == null ? null : parseRecord(o.record, `${path}.record`)
+  const record = o.record == null ? null : ownedBy(parseRecord(o.record, `${path}.record`), owner, `${path}.record`)
   if (record != null && key !== `${record.service}/${record.instanceId}`) throw new ProtocolError(`${path}.key: does not match the record`)
   return { seq: count(o.seq, `${path}.seq`), key, record }
 }
 
-function parseEntry (raw: unknown, path: string): SnapshotEntry {
+function parseEntry (raw: unknown, path: string, owner: string): SnapshotEntry {
   const o = obj(raw, path)
   const key = str(o.key, `${path}.key`, 3)
-  const record = o.record == null ? null : parseRecord(o.record, `${path}.record`)
+  const record = o.record == null ? null : ownedBy(parseRecord(o.record, `${path}.record`), owner, `${path}.record`)
   if (record != null && key !== `${record.service}/${record.instanceId}`) throw new ProtocolError(`${path}.key: does not match the record`)
   return { key, stamp: stamp(o.stamp, `${path}.stamp`), record }
+}
+
+// only the owner writes its records, and each carries its id: another one in its part is a forgery
+function ownedBy (record: InstanceRecord, owner: string, path: string): InstanceRecord {
+  if (record.ownerNode !== owner) throw new ProtocolError(`${path}.ownerNode: not the owner of its part`)
+  return record
 }
 
 /** Checks one record from a peer: every field present and of its type. */
 export function parseRecord (raw: unknown, path: string): InstanceRecord {
   const o = obj(raw, path)
-  const tags = internTags(list(o.tags, `${path}.tags`).map((t, i) => str(t, `${path}.tags[${i}]`, 1)))
-  const metaRaw = obj(o.metadata, `${path}.metadata`)
-  const metadata = metadataOfEntries(Object.entries(metaRaw).map(([k, v]) => [k, str(v, `${path}.metadata.${k}`, 0)] as const))
+  const tagList = list(o.tags, `${path}.tags`)
+  if (tagList.length > MAX_TAGS) throw new ProtocolError(`${path}.tags: more than ${MAX_TAGS}`)
+  const tags = internTags(tagList.map((t, i) => text(t, `${path}.tags[${i}]`, 1)))
+  const metaEntries = Object.entries(obj(o.metadata, `${path}.metadata`))
+  if (metaEntries.length > MAX_METADATA_PAIRS) throw new ProtocolError(`${path}.metadata: more than ${MAX_METADATA_PAIRS} pairs`)
+  const metadata = metadataOfEntries(metaEntries.map(([k, v], i) => [text(k, `${path}.metadata: key ${i}`, 1), text(v, `${path}.metadata.${k}`, 0)] as const))
+  const service = text(o.service, `${path}.service`, 1)
+  if (!SERVICE_PATTERN.test(service)) throw new ProtocolError(`${path}.service: not a service name`)
+  const instanceId = text(o.instanceId, `${path}.instanceId`, 1)
+  if (instanceId.includes('/')) throw new ProtocolError(`${path}.instanceId: contains "/"`)
+  const port = count(o.port, `${path}.port`)
+  if (port < 1 || port > MAX_PORT) throw new ProtocolError(`${path}.port: not 1-${MAX_PORT}`)
+  const weight = count(o.weight, `${path}.weight`)
+  if (weight > MAX_WEIGHT) throw new ProtocolError(`${path}.weight: over ${MAX_WEIGHT}`)
   const status = str(o.status, `${path}.status`, 1)
   if (!STATUSES.has(status)) throw new ProtocolError(`${path}.status: unknown status`)
   const health = optionalHealth(o, path)
   // the fields in makeRecord's order (record.ts): every record shares one hidden class
   return withOptional({
-    service: intern(str(o.service, `${path}.service`, 1)),
-    instanceId: str(o.instanceId, `${path}.instanceId`, 1),
-    address: str(o.address, `${path}.address`, 1),
-    port: count(o.port, `${path}.port`),
-    protocol: intern(str(o.protocol, `${path}.protocol`, 0)),
-    version: intern(str(o.version, `${path}.version`, 0)),
+    service: intern(service),
+    instanceId,
+    address: text(o.address, `${path}.address`, 1, MAX_ADDRESS_BYTES),
+    port,
+    protocol: intern(text(o.protocol, `${path}.protocol`, 0)),
+    version: intern(text(o.version, `${path}.version`, 0)),
     tags,
     metadata,
-    weight: count(o.weight, `${path}.weight`),
-    zone: intern(str(o.zone, `${path}.zone`, 0)),
+    weight,
+    zone: intern(text(o.zone, `${path}.zone`, 0)),
     status: status as HealthStatus,
-    ownerNode: intern(str(o.ownerNode, `${path}.ownerNode`, 1)),
+    ownerNode: intern(ownerId(o.ownerNode, `${path}.ownerNode`)),
     registeredAtMs: count(o.registeredAtMs, `${path}.registeredAtMs`),
     updatedAtMs: count(o.updatedAtMs, `${path}.updatedAtMs`),
     ttlMs: count(o.ttlMs, `${path}.ttlMs`)
@@ -232,6 +276,26 @@ function list (v: unknown, path: string): unknown[] {
 function str (v: unknown, path: string, minLength: number): string {
   if (typeof v !== 'string' || v.length < minLength || v.length > MAX_STR) throw new ProtocolError(`${path}: not a string of ${minLength}-${MAX_STR} chars`)
   return v
+}
+
+// a string the API would take: at most `maxBytes` of UTF-8 (counted only when its length leaves doubt)
+function text (v: unknown, path: string, minLength: number, maxBytes = MAX_TEXT_BYTES): string {
+  const s = str(v, path, minLength)
+  if (s.length > maxBytes || (s.length * 3 > maxBytes && Buffer.byteLength(s, 'utf8') > maxBytes)) throw new ProtocolError(`${path}: over ${maxBytes} bytes`)
+  return s
+}
+
+function ownerId (v: unknown, path: string): string {
+  const s = str(v, path, 1)
+  if (s.length > MAX_OWNER_ID_CHARS) throw new ProtocolError(`${path}: over ${MAX_OWNER_ID_CHARS} characters`)
+  return s
+}
+
+// an owner's epoch is its incarnation, from 1: no log has epoch 0
+function epochOf (v: unknown, path: string): number {
+  const n = count(v, path)
+  if (n < 1) throw new ProtocolError(`${path}: not 1 or more`)
+  return n
 }
 
 function count (v: unknown, path: string): number {

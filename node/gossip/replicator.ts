@@ -23,7 +23,11 @@ import type { SyncPart } from './sync-frames.js'
 export const SYNC_PROTOCOL = '/grapevine/sync/1.0.0'
 /** The same, answered in frames: one per owner's delta, large snapshots in parts (see SyncFrame). */
 export const SYNC_PROTOCOL_FRAMED = '/grapevine/sync/2.0.0'
-const MAX_SYNC_BYTES = 256 * 1024 * 1024
+// an answer: 100,000 instances take about 20 MB in frames (version 1's one document, about 46 MB);
+// the entries it may hold are bounded too (sync-frames.ts): tombstones are small on the wire, not in the heap
+const MAX_SYNC_BYTES = 128 * 1024 * 1024
+// a request is a version vector: at most MAX_OWNERS entries of about 100 bytes
+const MAX_SYNC_REQUEST_BYTES = 4 * 1024 * 1024
 
 /** Collaborators of the replicator. */
 export interface ReplicatorComponents {
@@ -89,7 +93,7 @@ export class Replicator {
     trustDirectAuthors(host.services.pubsub as unknown as RpcReceiver, () => this.components.members() <= FULL_MESH_MAX_MEMBERS)
     host.services.pubsub.addEventListener('gossipsub:message', this.onMessage)
     host.services.pubsub.subscribe(this.topic)
-    await serve(host, SYNC_PROTOCOL, 64 * 1024 * 1024, logger, async (body, peer) => {
+    await serve(host, SYNC_PROTOCOL, MAX_SYNC_REQUEST_BYTES, logger, async (body, peer) => {
       const deltas: OwnerDelta[] = []
       const snapshots: OwnerSnapshot[] = []
       for await (const part of this.answer(body, peer)) {
@@ -98,7 +102,7 @@ export class Replicator {
       }
       return { deltas, snapshots } satisfies SyncResponse
     })
-    await serveFramed(host, SYNC_PROTOCOL_FRAMED, 64 * 1024 * 1024, logger, (body, peer) => framesOf(this.answer(body, peer)))
+    await serveFramed(host, SYNC_PROTOCOL_FRAMED, MAX_SYNC_REQUEST_BYTES, logger, (body, peer) => framesOf(this.answer(body, peer)))
     this.schedule(Date.now())
   }
 
@@ -185,19 +189,20 @@ export class Replicator {
     // each owner's part is checked as its frames arrive, and all are applied once the answer is
     // whole and sound (FrameAssembler): a peer's garbage late in an answer changes nothing
     const frames = new FrameAssembler()
-    let whole: SyncPart[] | undefined
     const onFrame = (raw: unknown, protocol: string): void => {
       if (protocol === SYNC_PROTOCOL_FRAMED) {
         frames.take(parseSyncFrame(raw))
         return
       }
       const res = parseSyncResponse(raw)
-      whole = [...res.deltas.map(delta => ({ delta })), ...res.snapshots.map(snapshot => ({ snapshot }))]
+      // version 1's one document goes through the assembler too: the same bound on entries
+      for (const delta of res.deltas) frames.take({ delta })
+      for (const snapshot of res.snapshots) frames.take({ snapshot, more: false })
     }
     let received: SyncPart[]
     try {
       await requestFramed(host, peer, [SYNC_PROTOCOL_FRAMED, SYNC_PROTOCOL], SYNC_PROTOCOL_FRAMED, body, { maxBytes: MAX_SYNC_BYTES, signal: AbortSignal.timeout(30_000) }, onFrame)
-      received = whole ?? frames.end()
+      received = frames.end()
     } catch (err) {
       logger.debug({ err, peer: peer.toString() }, 'anti-entropy pull failed')
       return
@@ -205,6 +210,8 @@ export class Replicator {
     this.pulls++
     let applied = 0
     for (const part of received) {
+      // our own records are ours alone: a peer's part about us (never sent by an honest one) would overwrite them
+      if (('delta' in part ? part.delta.owner : part.snapshot.owner) === this.init.nodeId) continue
       if ('delta' in part ? registry.applyDelta(part.delta) : registry.applySnapshot(part.snapshot, peer.toString())) applied++
     }
     if (applied > 0) logger.debug({ peer: peer.toString(), applied }, 'anti-entropy pulled')

@@ -80,11 +80,11 @@ export type FramedHandler = (body: unknown, peer: PeerId) => Iterable<unknown> |
  * Serves a request/answer protocol. Garbage from a peer (bad JSON, too big,
  * a handler error) is logged and the stream aborted: it never crashes the node.
  */
-export async function serve (host: Host, protocol: string, maxBytes: number, log: Logger, handler: RequestHandler): Promise<void> {
+export async function serve (host: Host, protocol: string, maxBytes: number, log: Logger, handler: RequestHandler, readMs = REQUEST_READ_MS): Promise<void> {
   await handleRequests(host, protocol, maxBytes, log, async (body, peer, stream) => {
     const answer = await handler(body, peer)
     await stream.sink([Buffer.from(JSON.stringify(answer))])
-  })
+  }, readMs)
 }
 
 /**
@@ -106,11 +106,25 @@ export async function serveFramed (host: Host, protocol: string, maxBytes: numbe
   })
 }
 
-async function handleRequests (host: Host, protocol: string, maxBytes: number, log: Logger, answer: (body: unknown, peer: PeerId, stream: Stream) => Promise<void>): Promise<void> {
+/**
+ * How long a peer has to send its whole request: one that opens a stream and
+ * never finishes it held the handler (and what it had sent) for good, up to
+ * 256 such streams a connection.
+ */
+export const REQUEST_READ_MS = 10_000
+
+async function handleRequests (host: Host, protocol: string, maxBytes: number, log: Logger, answer: (body: unknown, peer: PeerId, stream: Stream) => Promise<void>, readMs = REQUEST_READ_MS): Promise<void> {
   await host.handle(protocol, ({ stream, connection }) => {
     void (async () => {
       try {
-        await answer(parse(await readAll(stream, maxBytes)), connection.remotePeer, stream)
+        const timer = setTimeout(() => { stream.abort(new ProtocolError(`request not sent whole within ${readMs} ms`)) }, readMs)
+        let body: unknown
+        try {
+          body = parse(await readAll(stream, maxBytes))
+        } finally {
+          clearTimeout(timer)
+        }
+        await answer(body, connection.remotePeer, stream)
       } catch (err) {
         log.debug({ err, peer: connection.remotePeer.toString(), protocol }, 'request failed')
         stream.abort(err as Error)

@@ -25,6 +25,15 @@ export async function * framesOf (answer: Iterable<SyncPart> | AsyncIterable<Syn
 }
 
 /**
+ * Entries one answer may hold, all owners together: 100,000 instances and
+ * each owner's tombstones (at most maxTombstonesPerOwner, 100,000) leave
+ * room for about fifteen owners at their limit. A tombstone is some 20
+ * bytes in a frame and 130 in the heap: within the byte cap alone, one
+ * answer of made-up tombstones held 2.8 GB.
+ */
+export const MAX_SYNC_ENTRIES = 2_000_000
+
+/**
  * Puts the frames of an answer back together, in order: deltas as they
  * come, a snapshot from its parts (consecutive, naming the same owner and
  * head). Nothing is handed out before the whole answer is in (`end`): the
@@ -35,11 +44,16 @@ export class FrameAssembler {
   private readonly done: SyncPart[] = []
   private first: OwnerSnapshot | undefined
   private parts: Array<OwnerSnapshot['entries']> = []
+  private entries = 0
+
+  constructor (private readonly maxEntries = MAX_SYNC_ENTRIES) {}
 
   take (frame: SyncFrame): void {
     if (this.first != null && !('snapshot' in frame && sameHead(this.first, frame.snapshot))) {
       throw new ProtocolError('frame: the parts of a snapshot are not consecutive')
     }
+    this.entries += 'delta' in frame ? frame.delta.entries.length : frame.snapshot.entries.length
+    if (this.entries > this.maxEntries) throw new ProtocolError(`frame: an answer of more than ${this.maxEntries} entries`)
     if ('delta' in frame) {
       this.done.push(frame)
       return

@@ -4,6 +4,7 @@ import type { ApplyResult, KeyChange, OwnerDelta, OwnerSnapshot } from './owner-
 import { makeRecord } from './record.js'
 import { ViewDigest } from './view-digest.js'
 import { serviceOfKey } from './types.js'
+import { MAX_OWNERS } from './limits.js'
 import type { InstanceRecord, Op, OpBatch, OwnerLiveness, VectorEntry } from './types.js'
 
 /** A change of the view: the effective record of one key before and after. */
@@ -55,9 +56,19 @@ export class Registry {
     return o
   }
 
+  /**
+   * The state of an owner a peer told us of, created if new; undefined
+   * past MAX_OWNERS (a version vector, and so a resume token, holds no more):
+   * made-up owners must not grow the node, nor make its tokens unreadable.
+   */
+  private peerOwner (id: string): OwnerState | undefined {
+    return this.owners.size < MAX_OWNERS || this.owners.has(id) ? this.owner(id) : undefined
+  }
+
   /** Applies a gossiped batch; on 'gap' the caller pulls from the owner. */
   applyBatch (batch: OpBatch): ApplyResult {
-    const o = this.owner(batch.owner)
+    const o = this.peerOwner(batch.owner)
+    if (o == null) return { kind: 'stale' }
     // a reaped or LEFT owner's state comes back only from the owner itself, once it is ALIVE again
     if (o.liveness === 'gone') return { kind: 'stale' }
     const result = o.applyBatch(batch, this.components.now())
@@ -78,7 +89,9 @@ export class Registry {
 
   /** Applies a pulled delta; false when it did not fit (pull a snapshot). */
   applyDelta (delta: OwnerDelta): boolean {
-    const o = this.owner(delta.owner)
+    // a delta continues what we hold: an owner we never heard of takes a snapshot (and is not made here)
+    const o = this.owners.get(delta.owner)
+    if (o == null) return false
     if (o.liveness === 'gone') return true
     const changes = o.applyDelta(delta, this.components.now())
     if (changes == null) return false
@@ -89,7 +102,8 @@ export class Registry {
 
   /** Replaces an owner's sub-map with a snapshot newer than what we hold; `source`: the node it came from. */
   applySnapshot (snap: OwnerSnapshot, source?: string): boolean {
-    const o = this.owner(snap.owner)
+    const o = this.peerOwner(snap.owner)
+    if (o == null) return false
     // a peer that has not reaped it yet would hand back the stale sub-map we dropped
     if (o.liveness === 'gone') return false
     const changes = o.replaceWith(snap, this.components.now(), source === snap.owner)

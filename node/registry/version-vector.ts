@@ -1,9 +1,10 @@
 import { InvalidArgumentError } from '../errors.js'
 import type { OwnerLiveness, VectorEntry } from './types.js'
+import { MAX_OWNER_ID_CHARS, MAX_OWNERS } from './limits.js'
 
 // Liveness travels as a small number so tokens stay short.
 const LIVENESS: readonly OwnerLiveness[] = ['alive', 'dead', 'gone']
-const MAX_ENTRIES = 10_000
+const MAX_ENTRIES = MAX_OWNERS
 
 /**
  * Encodes a version vector as an opaque token: UTF-8 JSON
@@ -32,7 +33,7 @@ export function decodeVector (bytes: Uint8Array, field = 'resume_token'): Vector
   return obj.o.map((row: unknown, i: number) => {
     if (!Array.isArray(row) || row.length !== 4) throw new InvalidArgumentError(field, `entry ${i} is malformed`)
     const [owner, epoch, seq, l] = row as unknown[]
-    if (typeof owner !== 'string' || owner.length === 0 || owner.length > 128 || !isCount(epoch) || !isCount(seq) ||
+    if (typeof owner !== 'string' || owner.length === 0 || owner.length > MAX_OWNER_ID_CHARS || !isCount(epoch) || !isCount(seq) ||
       typeof l !== 'number' || LIVENESS[l] === undefined) {
       throw new InvalidArgumentError(field, `entry ${i} is malformed`)
     }

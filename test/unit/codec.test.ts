@@ -78,7 +78,14 @@ describe('decodeBatch rejects garbage with ProtocolError and changes nothing', (
     ['tag not a string', w => { w.ops[0].record.tags = [1]; return w }],
     ['metadata a list', w => { w.ops[0].record.metadata = ['a']; return w }],
     ['metadata value not a string', w => { w.ops[0].record.metadata = { a: 1 }; return w }],
-    ['oversized string', w => { w.ops[0].record.version = 'v'.repeat(4097); return w }]
+    ['oversized string', w => { w.ops[0].record.version = 'v'.repeat(4097); return w }],
+    ['a version over 256 bytes (the API\'s limit)', w => { w.ops[0].record.version = 'é'.repeat(129); return w }],
+    ['record of another owner than the batch\'s', w => { w.ops[0].record.ownerNode = 'B'; return w }],
+    ['epoch 0', w => { w.epoch = 0; return w }],
+    ['port 0', w => { w.ops[0].record.port = 0; return w }],
+    ['weight over 10000', w => { w.ops[0].record.weight = 10_001; return w }],
+    ['an upper-case service', w => { w.ops[0].record.service = 'Pay'; w.ops[0].key = 'Pay/p1'; return w }],
+    ['an owner id over 128 characters', w => { w.owner = 'o'.repeat(129); return w }]
   ]
 
   it.each(cases)('%s', (_name, mutate) => {
@@ -129,11 +136,12 @@ describe('parseSyncRequest', () => {
 })
 
 describe('parseSyncResponse', () => {
-  const entry = { key: 'pay/p1', stamp: { epoch: 1, seq: 3 }, record: rec('pay', 'p1') }
+  const entry = { key: 'pay/p1', stamp: { epoch: 1, seq: 3 }, record: rec('pay', 'p1', { ownerNode: 'A' }) }
   const tomb = { key: 'pay/p2', stamp: { epoch: 1, seq: 4 }, record: null }
+  const ofB = { ...entry, record: rec('pay', 'p1', { ownerNode: 'B' }) }
   const valid = (): Json => JSON.parse(JSON.stringify({
     deltas: [{ owner: 'A', epoch: 1, since: 2, head: 4, entries: [entry, tomb] }],
-    snapshots: [{ owner: 'B', epoch: 2, seq: 9, floor: { epoch: 2, seq: 0 }, entries: [entry] }]
+    snapshots: [{ owner: 'B', epoch: 2, seq: 9, floor: { epoch: 2, seq: 0 }, entries: [ofB] }]
   }))
 
   it('round-trips deltas and snapshots, tombstones included', () => {
@@ -144,7 +152,7 @@ describe('parseSyncResponse', () => {
     const { reg } = clockedRegistry()
     const res = parseSyncResponse(valid())
     expect(reg.applySnapshot(res.snapshots[0])).toBe(true)
-    expect(reg.get('pay', 'pay/p1')).toEqual(entry.record)
+    expect(reg.get('pay', 'pay/p1')).toEqual(ofB.record)
   })
 
   it.each<[string, (w: Json) => unknown]>([
@@ -160,7 +168,10 @@ describe('parseSyncResponse', () => {
     ['snapshot floor not an object', w => { w.snapshots[0].floor = 3; return w }],
     ['snapshot entry bad status', w => { w.snapshots[0].entries[0].record.status = 'OK'; return w }],
     ['snapshot entries not a list', w => { w.snapshots[0].entries = null; return w }],
-    ['snapshot empty owner', w => { w.snapshots[0].owner = ''; return w }]
+    ['snapshot empty owner', w => { w.snapshots[0].owner = ''; return w }],
+    ['snapshot entry owned by another node', w => { w.snapshots[0].entries[0].record.ownerNode = 'A'; return w }],
+    ['delta entry owned by another node', w => { w.deltas[0].entries[0].record.ownerNode = 'B'; return w }],
+    ['delta at epoch 0', w => { w.deltas[0].epoch = 0; return w }]
   ])('rejects %s', (_n, mutate) => {
     const { reg } = clockedRegistry()
     expect(() => {

@@ -2,6 +2,8 @@ import { describe, it, expect } from 'vitest'
 import { newer, Registry } from '../../node/registry/registry.js'
 import type { ViewChange } from '../../node/registry/registry.js'
 import { recordKey } from '../../node/registry/types.js'
+import { MAX_OWNERS } from '../../node/registry/limits.js'
+import { decodeVector, encodeVector } from '../../node/registry/version-vector.js'
 import { batch, clockedRegistry, del, put, rec } from './registry-fixtures.js'
 
 const KEY = recordKey('pay', 'p1')
@@ -274,5 +276,25 @@ describe('Registry.digest', () => {
     expect(reg.digest()).toBe('0'.repeat(32))
     reg.applyBatch(batch('A', 1, put(1, rec('pay', 'p1')), del(2, KEY)))
     expect(reg.digest()).toBe('0'.repeat(32))
+  })
+})
+
+describe('Registry: owners a peer tells of', () => {
+  it('a delta for an owner never heard of changes nothing (not even the vector)', () => {
+    const { reg } = clockedRegistry()
+    expect(reg.applyDelta({ owner: 'o'.repeat(100), epoch: 9, since: 4, head: 5, entries: [] })).toBe(false)
+    expect(reg.owners.size).toBe(0)
+    expect(reg.vector()).toEqual([])
+  })
+
+  it('at most MAX_OWNERS owners: made-up ones past it are refused, and the resume token stays readable', () => {
+    const { reg } = clockedRegistry()
+    for (let i = 0; i < MAX_OWNERS + 5; i++) reg.applySnapshot({ owner: `fake${i}`, epoch: 1, seq: 1, floor: { epoch: 1, seq: 0 }, entries: [] })
+    expect(reg.owners.size).toBe(MAX_OWNERS)
+    expect(reg.applyBatch(batch('late', 1, put(1, rec('web', 'a', { ownerNode: 'late' })))).kind).toBe('stale')
+    expect(reg.owners.has('late')).toBe(false)
+    expect(decodeVector(encodeVector(reg.vector()))).toHaveLength(MAX_OWNERS)
+    // one it holds still applies
+    expect(reg.applySnapshot({ owner: 'fake0', epoch: 1, seq: 2, floor: { epoch: 1, seq: 0 }, entries: [] })).toBe(true)
   })
 })
