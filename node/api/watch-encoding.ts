@@ -1,3 +1,4 @@
+import { isCatchUpToken } from '../registry/watch-hub.js'
 import type { WatchEvent } from '../registry/watch-hub.js'
 import type { InstanceRecord } from '../registry/types.js'
 import { toInstanceMessage } from './convert.js'
@@ -22,6 +23,8 @@ const tokens = new WeakMap<Uint8Array, Buffer>()
 /** The WatchEvent message of `ev`, for the Watch serializer (which lets Encoded through). */
 export function encodeWatchEvent (ev: WatchEvent): Encoded {
   if (ev.type !== 'UPSERT') return new Encoded(watchSerializer()(toEventMessage(ev)))
+  // a catch-up event is one watcher's: nothing to share, and its token is the client's to size
+  if (isCatchUpToken(ev.token)) return new Encoded(Buffer.concat([TYPE_UPSERT, INSTANCE_TAG, framedInstance(ev.record).subarray(1), field(3, Buffer.from(ev.token))]))
   let slots = upserts.get(ev.record)
   const hit = slots?.find(s => s.token === ev.token)
   if (hit != null) return hit.encoded

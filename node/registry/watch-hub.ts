@@ -6,6 +6,15 @@ import { compareStamps, instanceIdOfKey, serviceOfKey } from './types.js'
 import type { InstanceRecord, VectorEntry } from './types.js'
 import { encodeVector } from './version-vector.js'
 
+// tokens resumed from: built from a client's, for one watcher; never kept in caches keyed by
+// record (api/watch-encoding.ts), where a client's 1 MiB token stayed for as long as the record
+const catchUpTokens = new WeakSet<Uint8Array>()
+
+/** True for the token a resume's catch-up events carry (one watcher's, from a client). */
+export function isCatchUpToken (token: Uint8Array): boolean {
+  return catchUpTokens.has(token)
+}
+
 /** What a watcher wants: one service ('' = all) and tags it must carry. */
 export interface WatchFilter {
   readonly service: string
@@ -167,6 +176,7 @@ export class WatchHub {
     const token = this.token()
     // catch-up events carry the token resumed from: cut mid-way, the next resume sends them all again
     const from = encodeVector(vector)
+    catchUpTokens.add(from)
     const reg = this.components.registry
     for (const key of keys) {
       const service = serviceOfKey(key)
@@ -189,11 +199,18 @@ export class WatchHub {
     for (const e of vector) {
       const o = reg.owners.get(e.owner)
       // a gone owner was forgotten on purpose: waiting would not bring it back
-      if (e.seq > 0 && o?.liveness !== 'gone' && (o == null || compareStamps(e, o.head) > 0)) return 'behind'
+      if (o?.liveness === 'gone') continue
+      // ahead of us: in seq, or in epoch where we hold the older epoch's records (sent as they are,
+      // they would take the watch back to records the owner's restart dropped)
+      if (o == null ? e.seq > 0 : compareStamps(e, o.head) > 0 && (e.seq > 0 || o.entries.size > 0)) return 'behind'
     }
     const keys = new Set<string>()
     for (const o of reg.owners.values()) {
       const t = theirs.get(o.owner)
+      // gone here, and gone (or unknown) where the token was made: the watcher holds nothing of it.
+      // Without this, every resume after a member left sent its deletes again, or, once its
+      // tombstones were pruned, a RESET and the whole registry
+      if (o.liveness === 'gone' && (t == null || t.liveness === 'gone')) continue
       const delta = t == null ? null : o.deltaSince(t)
       // an owner the token does not know (or at seq 0): everything this node holds of it is news.
       // The watcher may still hold some of its keys (events cut mid-batch carry the token before
@@ -241,7 +258,7 @@ class Watcher {
 
   /** Whether a change means an event to this watcher. */
   wants (before: Pick<InstanceRecord, 'service'> | null, after: InstanceRecord | null): boolean {
-    return (after != null && this.matches(after)) || (before != null && this.matchesService(before.service))
+    return (after != null && this.matches(after)) || this.mayHold(before)
   }
 
   /** Queues the event a change means to this watcher; `initial` (snapshot, resume) is not bounded. */
@@ -250,7 +267,7 @@ class Watcher {
     let event: WatchEvent | undefined
     if (after != null && this.matches(after)) {
       event = { type: 'UPSERT', record: after, token }
-    } else if (before != null && this.matchesService(before.service)) {
+    } else if (before != null && this.mayHold(before)) {
       event = { type: 'DELETE', service: before.service, instanceId: instanceIdOfKey(key), token }
     }
     if (event == null) return
@@ -295,6 +312,14 @@ class Watcher {
     if (!this.matchesService(r.service)) return false
     for (const t of this.filter.tags) if (!r.tags.includes(t)) return false
     return true
+  }
+
+  // Whether the watcher may hold the key `before` was: a whole record it holds only if it
+  // matched (a change of a record of other tags is no DELETE); of a bare service (a resume,
+  // which knows only the key) it may, and a DELETE it did not need is harmless
+  private mayHold (before: Pick<InstanceRecord, 'service'> | null): boolean {
+    if (before == null) return false
+    return 'tags' in before ? this.matches(before as InstanceRecord) : this.matchesService(before.service)
   }
 
   private matchesService (service: string): boolean {

@@ -2,9 +2,10 @@ import { describe, expect, it } from 'vitest'
 import { loadProtos } from '../../node/api/protos.js'
 import { encodeWatchEvent, toEventMessage } from '../../node/api/watch-encoding.js'
 import { DEFAULT_CHECK } from '../../node/health/check-spec.js'
+import { isCatchUpToken, WatchHub } from '../../node/registry/watch-hub.js'
 import type { WatchEvent } from '../../node/registry/watch-hub.js'
 import { encodeVector } from '../../node/registry/version-vector.js'
-import { rec } from './registry-fixtures.js'
+import { batch, clockedRegistry, put, rec, silentLogger } from './registry-fixtures.js'
 
 const watch = (loadProtos().grpcObject as any).grapevine.v1.Registry.service.Watch
 const serialize = watch.responseSerialize as (v: unknown) => Buffer
@@ -28,6 +29,21 @@ describe('encodeWatchEvent', () => {
       expect(bytes.equals(serialize(toEventMessage(ev))), ev.type).toBe(true)
       expect(deserialize(bytes).type).toBe(ev.type)
     }
+  })
+
+  it('keeps no encoding of a resume\'s catch-up event: its token is a client\'s, and one watcher\'s', () => {
+    const { reg } = clockedRegistry()
+    reg.applyBatch(batch('A', 1, put(1, rec('web', 'a', { ownerNode: 'A' }))))
+    const hub = new WatchHub({ registry: reg, logger: silentLogger, requestCatchUp: () => {} }, { queueMax: 100, catchUpMs: 1000 })
+    const seen: WatchEvent[] = []
+    // a token that knows nothing of A: A's record comes as a catch-up UPSERT carrying that token
+    hub.open({ service: '', tags: [] }, [{ owner: 'Z', epoch: 1, seq: 0, liveness: 'alive' }], { write: ev => { seen.push(ev); return true }, onDrain: () => {}, fail: () => {} })
+    const upsert = seen.find(e => e.type === 'UPSERT')
+    expect(upsert).toBeDefined()
+    expect(isCatchUpToken(upsert!.token)).toBe(true)
+    const once = encodeWatchEvent(upsert!)
+    expect(once.bytes.equals(serialize(toEventMessage(upsert!)))).toBe(true)
+    expect(encodeWatchEvent(upsert!)).not.toBe(once)
   })
 
   it('encodes an UPSERT once per record and token, and tells the tokens apart', () => {

@@ -7,6 +7,7 @@ import type { Registry } from '../../node/registry/registry.js'
 import { decodeVector } from '../../node/registry/version-vector.js'
 import type { VectorEntry } from '../../node/registry/types.js'
 import { batch, clockedRegistry, del, put, rec } from './registry-fixtures.js'
+import { waitFor } from '../../cluster/wait.js'
 
 interface TestSink extends WatchSink {
   readonly events: WatchEvent[]
@@ -421,5 +422,77 @@ describe('WatchHub resume with an owner the watcher saw nothing of', () => {
     const s = testSink()
     hub.open(ALL, old, s)
     expect(s.events.map(show)).toEqual(['DELETE pay/p2', 'SYNCED'])
+  })
+})
+
+describe('WatchHub resume after a member left for good (review)', () => {
+  it('from the current token, nothing: neither its deletes again nor, once its tombstones are pruned, a RESET', () => {
+    const { reg, hub, clock } = setup()
+    reg.applyBatch(batch('A', 1, put(1, rec('pay', 'p1')), put(2, rec('pay', 'p2'))))
+    reg.applyBatch(batch('B', 1, put(1, rec('cart', 'c1', { ownerNode: 'B' })), put(2, rec('cart', 'c2', { ownerNode: 'B' }))))
+    reg.setLiveness('B', 'dead')
+    reg.setLiveness('B', 'gone')
+    const before = testSink()
+    hub.open(ALL, tokenNow(hub), before)
+    expect(before.events.map(show)).toEqual(['SYNCED'])
+    // the tombstone retention passes and the node prunes
+    clock.t += 11 * 60_000
+    expect(reg.prune(10 * 60_000, 100_000)).toBe(2)
+    const after = testSink()
+    hub.open(ALL, tokenNow(hub), after)
+    expect(after.events.map(show)).toEqual(['SYNCED'])
+  })
+
+  it('from a token made while it was alive, a RESET (the watcher holds its records; the forgotten owner has no delta)', () => {
+    const { reg, hub } = setup()
+    reg.applyBatch(batch('B', 1, put(1, rec('cart', 'c1', { ownerNode: 'B' }))))
+    const old = tokenNow(hub)
+    reg.setLiveness('B', 'gone')
+    const s = testSink()
+    hub.open(ALL, old, s)
+    expect(s.events.map(show)).toEqual(['RESET', 'SYNCED'])
+  })
+})
+
+describe('WatchHub resume from a token at an owner\'s newer epoch with no ops yet (review)', () => {
+  it('a node still holding the older epoch catches up first instead of sending its records again', async () => {
+    const { reg, hub, catchUp } = setup({ catchUpMs: 60_000 })
+    reg.applyBatch(batch('A', 1, put(1, rec('pay', 'p1')), put(2, rec('pay', 'p2'))))
+    const s = testSink()
+    // made where A's restart (epoch 2, its records expired while it was down) was already known
+    hub.open(ALL, [{ owner: 'A', epoch: 2, seq: 0, liveness: 'alive' }], s)
+    expect(catchUp).toHaveBeenCalled()
+    expect(s.events).toEqual([])
+    // the catch-up brings A's epoch 2; the watcher, made after its deletes, holds nothing of A
+    reg.applySnapshot({ owner: 'A', epoch: 2, seq: 0, floor: { epoch: 2, seq: 0 }, entries: [] }, 'A')
+    await waitFor(() => s.events.length > 0, { message: 'the resume to go on once caught up' })
+    expect(s.events.map(show)).toEqual(['SYNCED'])
+    expect(decodeVector((s.events[0] as { token: Uint8Array }).token)).toEqual([{ owner: 'A', epoch: 2, seq: 0, liveness: 'alive' }])
+  })
+
+  it('an owner at epoch 2, seq 0 that this node has no records of is no reason to wait', () => {
+    const { reg, hub, catchUp } = setup()
+    reg.setLiveness('C', 'alive')
+    const s = testSink()
+    hub.open(ALL, [{ owner: 'C', epoch: 2, seq: 0, liveness: 'alive' }], s)
+    expect(catchUp).not.toHaveBeenCalled()
+    expect(s.events.map(show)).toEqual(['SYNCED'])
+  })
+})
+
+describe('WatchHub with a tags filter: records that never matched (review)', () => {
+  it('a change of a record matching neither before nor after is nothing to the watcher, and does not count against its bound', () => {
+    const { reg, hub } = setup({ queueMax: 3 })
+    reg.applyBatch(batch('A', 1, put(1, rec('pay', 'blue1', { tags: ['blue'] })), ...[2, 3, 4, 5].map(i => put(i, rec('pay', `red${i}`, { tags: ['red'] })))))
+    const s = testSink()
+    hub.open({ service: 'pay', tags: ['blue'] }, null, s)
+    expect(s.events.map(show)).toEqual(['UPSERT pay/blue1', 'SYNCED'])
+    s.pause()
+    reg.applyBatch(batch('A', 1, ...[2, 3, 4, 5].map((i, j) => put(6 + j, rec('pay', `red${i}`, { tags: ['red'], status: 'WARNING', updatedAtMs: 2000 })))))
+    expect(s.failures).toEqual([])
+    // a record that stops matching is a DELETE
+    reg.applyBatch(batch('A', 1, put(10, rec('pay', 'blue1', { tags: ['red'], updatedAtMs: 2000 }))))
+    s.release()
+    expect(s.events.map(show)).toEqual(['UPSERT pay/blue1', 'SYNCED', 'DELETE pay/blue1'])
   })
 })
