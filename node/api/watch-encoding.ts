@@ -24,17 +24,20 @@ const tokens = new WeakMap<Uint8Array, Buffer>()
 export function encodeWatchEvent (ev: WatchEvent): Encoded {
   if (ev.type !== 'UPSERT') return new Encoded(watchSerializer()(toEventMessage(ev)))
   // a catch-up event is one watcher's: nothing to share, and its token is the client's to size
-  if (isCatchUpToken(ev.token)) return new Encoded(Buffer.concat([TYPE_UPSERT, INSTANCE_TAG, framedInstance(ev.record).subarray(1), field(3, Buffer.from(ev.token))]))
+  if (isCatchUpToken(ev.token)) return upsert(ev.record, ev.token)
   let slots = upserts.get(ev.record)
   const hit = slots?.find(s => s.token === ev.token)
   if (hit != null) return hit.encoded
-  // Instance as field 1 of Discover's answer: the same length and bytes, only the tag differs
-  const instance = framedInstance(ev.record)
-  const encoded = new Encoded(Buffer.concat([TYPE_UPSERT, INSTANCE_TAG, instance.subarray(1), tokenField(ev.token)]))
+  const encoded = upsert(ev.record, ev.token)
   if (slots == null) upserts.set(ev.record, slots = [])
   if (slots.length === 2) slots.shift()
   slots.push({ token: ev.token, encoded })
   return encoded
+}
+
+// Instance as field 1 of Discover's answer: the same length and bytes, only the tag differs
+function upsert (record: InstanceRecord, token: Uint8Array): Encoded {
+  return new Encoded(Buffer.concat([TYPE_UPSERT, INSTANCE_TAG, framedInstance(record).subarray(1), tokenField(token)]))
 }
 
 /** The message object of an event, as the proto loader's serializer takes it. */

@@ -25,7 +25,7 @@ export const SYNC_PROTOCOL = '/grapevine/sync/1.0.0'
 export const SYNC_PROTOCOL_FRAMED = '/grapevine/sync/2.0.0'
 // an answer: 100,000 instances take about 20 MB in frames (version 1's one document, about 46 MB);
 // the entries it may hold are bounded too (sync-frames.ts): tombstones are small on the wire, not in the heap
-const MAX_SYNC_BYTES = 128 * 1024 * 1024
+const MAX_SYNC_BYTES = 256 * 1024 * 1024
 // a request is a version vector: at most MAX_OWNERS entries of about 100 bytes
 const MAX_SYNC_REQUEST_BYTES = 4 * 1024 * 1024
 

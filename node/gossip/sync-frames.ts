@@ -27,7 +27,7 @@ export async function * framesOf (answer: Iterable<SyncPart> | AsyncIterable<Syn
 /**
  * Entries one answer may hold, all owners together: 100,000 instances and
  * each owner's tombstones (at most maxTombstonesPerOwner, 100,000) leave
- * room for about fifteen owners at their limit. A tombstone is some 20
+ * room for about nineteen owners at their limit. A tombstone is some 20
  * bytes in a frame and 130 in the heap: within the byte cap alone, one
  * answer of made-up tombstones held 2.8 GB.
  */

@@ -59,7 +59,12 @@ export class Registry {
   /**
    * The state of an owner a peer told us of, created if new; undefined
    * past MAX_OWNERS (a version vector, and so a resume token, holds no more):
-   * made-up owners must not grow the node, nor make its tokens unreadable.
+   * a peer's made-up owners must not grow the node without bound. Owners are
+   * never dropped, gone ones included (their state keeps a reaped owner's
+   * records from coming back): a cluster that has seen 10,000 node ids
+   * (nodes without a data dir, restarted that often) refuses newer ones'
+   * records, and membership's owners can take the vector past what a token
+   * holds (README, known issues).
    */
   private peerOwner (id: string): OwnerState | undefined {
     return this.owners.size < MAX_OWNERS || this.owners.has(id) ? this.owner(id) : undefined

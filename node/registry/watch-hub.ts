@@ -207,10 +207,11 @@ export class WatchHub {
     const keys = new Set<string>()
     for (const o of reg.owners.values()) {
       const t = theirs.get(o.owner)
-      // gone here, and gone (or unknown) where the token was made: the watcher holds nothing of it.
-      // Without this, every resume after a member left sent its deletes again, or, once its
-      // tombstones were pruned, a RESET and the whole registry
-      if (o.liveness === 'gone' && (t == null || t.liveness === 'gone')) continue
+      // gone here, and gone where the token was made: the watcher holds nothing of it. Without
+      // this, every resume after a member left sent its deletes again, or, once its tombstones
+      // were pruned, a RESET and the whole registry. A token that does not name it is no such
+      // proof: an event cut mid-batch, or a catch-up event, carries a token from before the records
+      if (o.liveness === 'gone' && t?.liveness === 'gone') continue
       const delta = t == null ? null : o.deltaSince(t)
       // an owner the token does not know (or at seq 0): everything this node holds of it is news.
       // The watcher may still hold some of its keys (events cut mid-batch carry the token before

@@ -443,6 +443,21 @@ describe('WatchHub resume after a member left for good (review)', () => {
     expect(after.events.map(show)).toEqual(['SYNCED'])
   })
 
+  it('from a token cut mid-batch, before the owner was known (its records may be held), its deletes', () => {
+    const { reg, hub } = setup()
+    reg.applyBatch(batch('B', 1, put(1, rec('pay', 'b1', { ownerNode: 'B' }))))
+    const s = testSink()
+    hub.open(ALL, null, s)
+    reg.applyBatch(batch('A', 1, put(1, rec('pay', 'a1')), put(2, rec('pay', 'a2'))))
+    // the stream is cut after UPSERT a1: its token is from before A's batch, and names no A
+    const cut = s.events.find(e => e.type === 'UPSERT' && e.record.instanceId === 'a1') as { token: Uint8Array }
+    expect(decodeVector(cut.token).map(e => e.owner)).toEqual(['B'])
+    reg.setLiveness('A', 'gone')
+    const again = testSink()
+    hub.open(ALL, decodeVector(cut.token), again)
+    expect(again.events.map(show)).toEqual(['DELETE pay/a1', 'DELETE pay/a2', 'SYNCED'])
+  })
+
   it('from a token made while it was alive, a RESET (the watcher holds its records; the forgotten owner has no delta)', () => {
     const { reg, hub } = setup()
     reg.applyBatch(batch('B', 1, put(1, rec('cart', 'c1', { ownerNode: 'B' }))))
