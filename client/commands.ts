@@ -47,8 +47,8 @@ const COMMON: readonly ClientFlag[] = [
 ]
 const SERVICE: ClientFlag = { name: 'service', help: 'service name' }
 const ID: ClientFlag = { name: 'id', help: 'instance id' }
-const TAGS: ClientFlag = { name: 'tags', help: 'required tags, a,b', default: '' }
-const META: ClientFlag = { name: 'meta', help: 'required metadata, k=v,k2=v2', default: '' }
+const TAGS: ClientFlag = { name: 'tags', help: 'required tags, a,b', default: '', list: true }
+const META: ClientFlag = { name: 'meta', help: 'required metadata, k=v,k2=v2', default: '', list: true }
 const STATUSES = ['PASSING', 'WARNING', 'CRITICAL', 'MAINTENANCE']
 
 const COMMANDS: Record<string, Command> = {
@@ -60,7 +60,7 @@ const COMMANDS: Record<string, Command> = {
       { name: 'address', help: 'IP or hostname the instance serves on' },
       { name: 'port', help: 'port the instance serves on, 1-65535' },
       { ...TAGS, help: 'tags, a,b' },
-      { name: 'meta', help: 'metadata, k=v,k2=v2', default: '' },
+      { name: 'meta', help: 'metadata, k=v,k2=v2', default: '', list: true },
       { name: 'zone', help: 'locality, e.g. eu-west-1a', default: '' },
       { name: 'weight', help: '0-10000; 0 means the node default (100)', default: '0' },
       { name: 'protocol', help: 'free text, e.g. grpc, http', default: '' },

@@ -19,7 +19,7 @@ const USAGE = 'usage: grapevine cluster up [flags]\n  start N local node process
 
 /**
  * `grapevine cluster up`: starts a LocalCluster, prints one ready line and
- * keeps running until SIGINT/SIGTERM, then stops every node and exits 0.
+ * keeps running until SIGINT/SIGTERM/SIGHUP, then stops every node and exits 0.
  * Returns -1 while running (the process exits itself), else an exit code.
  */
 export async function runClusterCommand (argv: string[]): Promise<number> {
@@ -35,6 +35,7 @@ export async function runClusterCommand (argv: string[]): Promise<number> {
   let cluster: LocalCluster
   let flags: Record<string, string>
   let timeoutMs: number
+  let stopping = false
   try {
     flags = parseFlags(rest, CLUSTER_UP_FLAGS)
     const nodes = intFlag(flags, 'nodes', 1, 1000)
@@ -48,11 +49,15 @@ export async function runClusterCommand (argv: string[]): Promise<number> {
       logLevel: flags['log-level'],
       onExit: exit => {
         // reported, not restarted: a crash should stay visible to whoever is experimenting
-        if (!exit.expected) {
+        if (exit.expected) return
+        // a Ctrl-C reaches the whole process group: a node may end before our own handler has
+        // run, and is no crash then
+        setTimeout(() => {
+          if (stopping) return
           // if every node dies the process ends by itself; say so in the exit code
           process.exitCode = 1
           process.stderr.write(`grapevine cluster: ${exit.name} (pid ${exit.pid}) exited with ${exit.signal ?? `code ${exit.code}`}; see ${path.join(flags.dir, `${exit.name}.log`)}\n`)
-        }
+        }, 250)
       }
     })
   } catch (err) {
@@ -60,7 +65,6 @@ export async function runClusterCommand (argv: string[]): Promise<number> {
     return 2
   }
 
-  let stopping = false
   const onSignal = (): void => {
     if (stopping) return
     stopping = true
@@ -69,15 +73,14 @@ export async function runClusterCommand (argv: string[]): Promise<number> {
       process.exit(1)
     })
   }
-  // installed before start, so Ctrl-C during a slow start still stops the children
-  process.on('SIGINT', onSignal)
-  process.on('SIGTERM', onSignal)
+  // installed before start, so Ctrl-C during a slow start still stops the children; SIGHUP
+  // (the terminal closed) too: unhandled, it killed the launcher alone and left the nodes running
+  for (const signal of SIGNALS) process.on(signal, onSignal)
   try {
     await cluster.start({ timeoutMs })
   } catch (err) {
     if (stopping) return -1
-    process.off('SIGINT', onSignal)
-    process.off('SIGTERM', onSignal)
+    for (const signal of SIGNALS) process.off(signal, onSignal)
     process.stderr.write(`grapevine cluster: ${err instanceof Error ? err.message : String(err)}\n`)
     return 1
   }
@@ -86,6 +89,8 @@ export async function runClusterCommand (argv: string[]): Promise<number> {
   process.stdout.write(`grapevine cluster ready: ${cluster.size} nodes, grpc ${grpc}, cluster.json at ${path.join(flags.dir, 'cluster.json')}\n`)
   return -1
 }
+
+const SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP']
 
 function intFlag (flags: Record<string, string>, name: string, min: number, max: number): number {
   const value = flags[name]

@@ -15,10 +15,11 @@ export async function freeBasePort (preferred: number, count: number): Promise<n
   return preferred
 }
 
-async function portFree (port: number): Promise<boolean> {
+/** Whether `host:port` can be listened on now. */
+export async function portFree (port: number, host = '127.0.0.1'): Promise<boolean> {
   return await new Promise(resolve => {
     const server = net.createServer()
     server.once('error', () => { resolve(false) })
-    server.listen(port, '127.0.0.1', () => { server.close(() => { resolve(true) }) })
+    server.listen(port, host, () => { server.close(() => { resolve(true) }) })
   })
 }

@@ -3,6 +3,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, w
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { connect, errorDetails, unary, type GrapevineClients, type WireMember, type WireStatus } from '../client/client.js'
+import { portFree } from './free-ports.js'
 import { waitFor } from './wait.js'
 import { nodeRuntimeArgs } from '../node/runtime-flags.js'
 
@@ -190,6 +191,16 @@ export class LocalCluster {
 
   private async startAll (timeoutMs: number): Promise<void> {
     mkdirSync(this.dir, { recursive: true })
+    // a port in use is refused before anything starts: another cluster's node on it (a second
+    // `cluster up` of the same dir) answered the readiness poll, and its ready line was false
+    const taken: string[] = []
+    for (const s of this.slots) {
+      for (const address of [s.info.grpc, s.info.gossip]) {
+        const at = address.lastIndexOf(':')
+        if (!await portFree(Number(address.slice(at + 1)), address.slice(0, at))) taken.push(`${s.info.name} ${address}`)
+      }
+    }
+    if (taken.length > 0) throw new Error(`ports in use (another cluster running?): ${taken.join(', ')}`)
     process.on('exit', this.killAllSync)
     try {
       for (const s of this.slots) this.spawn(s)

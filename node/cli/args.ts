@@ -5,6 +5,8 @@ import type { FlagSpec } from './node-flags.js'
  * Parses `--flag value` and `--flag=value` against a table of flags.
  * Unknown flags and missing values throw InvalidArgumentError naming the flag;
  * absent flags take their default, and a flag without default is required.
+ * A list flag given more than once gathers its values, comma-separated;
+ * another one takes its last value.
  */
 export function parseFlags (argv: readonly string[], specs: readonly FlagSpec[]): Record<string, string> {
   const known = new Map(specs.map(s => [s.name, s]))
@@ -23,7 +25,9 @@ export function parseFlags (argv: readonly string[], specs: readonly FlagSpec[])
       if (value === undefined || value.startsWith('--')) throw new InvalidArgumentError(`--${name}`, 'needs a value')
       i++
     }
-    out[name] = value
+    // a list given twice is one list (as Consul's -retry-join): `--join a:1 --join b:2` dropped a:1;
+    // any other flag given twice takes its last value
+    out[name] = known.get(name)?.list === true && Object.hasOwn(out, name) ? [out[name], value].filter(v => v !== '').join(',') : value
   }
   for (const spec of specs) {
     if (out[spec.name] !== undefined) continue

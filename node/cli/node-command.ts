@@ -20,6 +20,9 @@ export async function runNodeCommand (argv: string[]): Promise<number> {
   const gossip = parseHostPort(f.gossip, '--gossip')
   const seeds = f.join === '' ? [] : f.join.split(',').map(s => s.trim()).filter(s => s !== '')
   for (const s of seeds) parseHostPort(s, '--join')
+  if (!Object.hasOwn(pino.levels.values, f['log-level']) && f['log-level'] !== 'silent') {
+    throw new InvalidArgumentError('--log-level', `expected one of ${Object.keys(pino.levels.values).join(', ')}, silent; got "${f['log-level']}"`)
+  }
   const logger = pino({ level: f['log-level'], base: { pid: process.pid } })
   const node = new GrapevineNode({
     name: f.name === '' ? `${gossip.host}:${gossip.port}` : f.name,

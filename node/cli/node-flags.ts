@@ -8,6 +8,8 @@ export interface FlagSpec {
   readonly help: string
   /** value used when the flag is absent; undefined = required */
   readonly default?: string
+  /** a comma-separated list: given more than once, the values add up */
+  readonly list?: true
 }
 
 export const NODE_FLAGS: readonly FlagSpec[] = [
@@ -15,7 +17,7 @@ export const NODE_FLAGS: readonly FlagSpec[] = [
   { name: 'data-dir', help: 'folder for the node key, epoch and owned records' },
   { name: 'grpc', help: 'host:port the gRPC API listens on', default: '127.0.0.1:7000' },
   { name: 'gossip', help: 'host:port the libp2p (gossip) listener binds', default: '127.0.0.1:7001' },
-  { name: 'join', help: 'seeds\' gossip addresses, host:port[,host:port...]', default: '' },
+  { name: 'join', help: 'seeds\' gossip addresses, host:port[,host:port...] (may be given more than once)', default: '', list: true },
   { name: 'cluster', help: 'cluster name; nodes of other clusters are ignored', default: 'default' },
   { name: 'profile', help: 'timing preset: local, lan, wan or test', default: 'lan' },
   { name: 'log-level', help: 'pino level: trace, debug, info, warn, error', default: 'info' },

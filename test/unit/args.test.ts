@@ -6,7 +6,7 @@ import { InvalidArgumentError } from '../../node/errors.js'
 const SPECS: readonly FlagSpec[] = [
   { name: 'data-dir', help: 'required, no default' },
   { name: 'grpc', help: 'has a default', default: '127.0.0.1:7000' },
-  { name: 'join', help: 'empty default', default: '' }
+  { name: 'join', help: 'empty default, a list', default: '', list: true }
 ]
 
 /** The error `fn` throws, asserted to be an InvalidArgumentError. */
@@ -30,6 +30,7 @@ describe('parseFlags', () => {
     ['--x=y value is taken whole', ['--data-dir=--weird'], { 'data-dir': '--weird', grpc: '127.0.0.1:7000', join: '' }],
     ['an empty string value', ['--data-dir', '/d', '--join', ''], { 'data-dir': '/d', grpc: '127.0.0.1:7000', join: '' }],
     ['the last occurrence wins', ['--data-dir', '/a', '--data-dir', '/b'], { 'data-dir': '/b', grpc: '127.0.0.1:7000', join: '' }],
+    ['a list given more than once adds up (the first was dropped)', ['--data-dir', '/d', '--join', 'a:1', '--join=b:2,c:3', '--join', ''], { 'data-dir': '/d', grpc: '127.0.0.1:7000', join: 'a:1,b:2,c:3' }],
     ['order does not matter', ['--grpc', 'h:1', '--data-dir', '/d'], { 'data-dir': '/d', grpc: 'h:1', join: '' }]
   ])('%s', (_what, argv, expected) => {
     expect(parseFlags(argv, SPECS)).toEqual(expected)
@@ -56,7 +57,7 @@ describe('flagsHelp', () => {
     expect(lines).toHaveLength(SPECS.length)
     expect(lines[0]).toMatch(/--data-dir\s+required, no default$/)
     expect(lines[1]).toMatch(/--grpc\s+has a default \(default 127\.0\.0\.1:7000\)$/)
-    expect(lines[2]).toMatch(/--join\s+empty default$/)
+    expect(lines[2]).toMatch(/--join\s+empty default, a list$/)
   })
 })
 
