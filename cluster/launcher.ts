@@ -6,6 +6,7 @@ import { connect, errorDetails, unary, type GrapevineClients, type WireMember, t
 import { portFree } from './free-ports.js'
 import { waitFor } from './wait.js'
 import { nodeRuntimeArgs } from '../node/runtime-flags.js'
+import { parseHostPort } from '../node/cli/args.js'
 
 /** Options of {@link LocalCluster}. */
 export interface LocalClusterOptions {
@@ -196,8 +197,8 @@ export class LocalCluster {
     const taken: string[] = []
     for (const s of this.slots) {
       for (const address of [s.info.grpc, s.info.gossip]) {
-        const at = address.lastIndexOf(':')
-        if (!await portFree(Number(address.slice(at + 1)), address.slice(0, at))) taken.push(`${s.info.name} ${address}`)
+        const { host, port } = parseHostPort(address, s.info.name)
+        if (!await portFree(port, host)) taken.push(`${s.info.name} ${address}`)
       }
     }
     if (taken.length > 0) throw new Error(`ports in use (another cluster running?): ${taken.join(', ')}`)

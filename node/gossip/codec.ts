@@ -178,18 +178,20 @@ function ownerPart (raw: unknown, p: string, parse: EntriesParser): { v: Record<
 
 function parseOp (raw: unknown, path: string, owner: string): Op {
   const o = obj(raw, path)
-  const key = str(o.key, `${path}.key`, 3)
-  const record = o.record == null ? null : ownedBy(parseRecord(o.record, `${path}.record`), owner, `${path}.record`)
-  if (record != null && key !== `${record.service}/${record.instanceId}`) throw new ProtocolError(`${path}.key: does not match the record`)
-  return { seq: count(o.seq, `${path}.seq`), key, record }
+  return { seq: count(o.seq, `${path}.seq`), ...keyedRecord(o, path, owner) }
 }
 
 function parseEntry (raw: unknown, path: string, owner: string): SnapshotEntry {
   const o = obj(raw, path)
+  return { ...keyedRecord(o, path, owner), stamp: stamp(o.stamp, `${path}.stamp`) }
+}
+
+// what an op and a named entry share: a key, and the owner's record of it or null (a tombstone)
+function keyedRecord (o: Record<string, unknown>, path: string, owner: string): { key: string, record: InstanceRecord | null } {
   const key = str(o.key, `${path}.key`, 3)
   const record = o.record == null ? null : ownedBy(parseRecord(o.record, `${path}.record`), owner, `${path}.record`)
   if (record != null && key !== `${record.service}/${record.instanceId}`) throw new ProtocolError(`${path}.key: does not match the record`)
-  return { key, stamp: stamp(o.stamp, `${path}.stamp`), record }
+  return { key, record }
 }
 
 // only the owner writes its records, and each carries its id: another one in its part is a forgery
