@@ -103,7 +103,7 @@ export class Replicator {
       return { deltas, snapshots } satisfies SyncResponse
     })
     await serveFramed(host, SYNC_PROTOCOL_FRAMED, MAX_SYNC_REQUEST_BYTES, logger, (body, peer) => framesOf(this.answer(body, peer)))
-    this.schedule(Date.now())
+    this.schedule(performance.now())
   }
 
   /** Stops publishing and anti-entropy; idempotent. */
@@ -135,7 +135,7 @@ export class Replicator {
       this.mismatch.delete(id)
       return
     }
-    const now = Date.now()
+    const now = performance.now()
     const since = this.mismatch.get(id)
     if (since == null) {
       this.mismatch.set(id, now)
@@ -278,7 +278,7 @@ export class Replicator {
   private schedule (startedAt: number): void {
     const period = this.init.antiEntropyIntervalMs
     // jitter spreads the pulls of many nodes; the next due time is computed from the start (no drift)
-    const delay = Math.max(0, period - ((Date.now() - startedAt) % period)) + Math.random() * period * 0.1
+    const delay = Math.max(0, period - ((performance.now() - startedAt) % period)) + Math.random() * period * 0.1
     this.timer = setTimeout(() => {
       if (!this.running) return
       // the safety net under the hash comparison of probes: a full swap every tenth period

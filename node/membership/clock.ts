@@ -1,3 +1,5 @@
+import { monotonicNow } from '../monotonic.js'
+
 /** A timer handle from a Clock. */
 export interface TimerHandle {
   cancel: () => void
@@ -16,9 +18,15 @@ export interface Random {
   next: () => number
 }
 
-/** Wall-clock time and unref()ed timers. */
+/**
+ * Monotonic time and unref()ed timers. Everything membership times is a
+ * span on this node (suspicion, a DEAD member's keep, ownerReapMs): on the
+ * wall clock, an NTP step forward of an hour dropped every DEAD member from
+ * the table at once, and with it the reaper's only word that its instances
+ * had to go.
+ */
 export const realClock: Clock = {
-  now: () => Date.now(),
+  now: monotonicNow,
   setTimeout: (fn, ms) => {
     const t = setTimeout(fn, ms)
     t.unref()

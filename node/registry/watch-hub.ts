@@ -105,7 +105,7 @@ export class WatchHub {
     if (resume == null) {
       this.sendSnapshot(w)
     } else {
-      this.resume(w, resume, Date.now() + this.init.catchUpMs)
+      this.resume(w, resume, performance.now() + this.init.catchUpMs)
     }
     return { close: () => { this.drop(w) } }
   }
@@ -161,7 +161,7 @@ export class WatchHub {
       return
     }
     const keys = this.changedSince(vector)
-    if (keys === 'behind' && Date.now() < deadline) {
+    if (keys === 'behind' && performance.now() < deadline) {
       this.components.requestCatchUp()
       setTimeout(() => { this.resume(w, vector, deadline) }, 50).unref()
       return

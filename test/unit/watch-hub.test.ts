@@ -256,6 +256,23 @@ describe('WatchHub: resume', () => {
     expect(warn).toHaveBeenCalledTimes(1)
   })
 
+  it('from a token that stays ahead, across a wall-clock step back: the wait still ends after catchUpMs', async () => {
+    const { reg, hub } = setup({ catchUpMs: 150 })
+    seed(reg)
+    const s = testSink()
+    const realNow = Date.now.bind(Date)
+    // an hour back: on the wall clock, the wait was due to end an hour and 150 ms later
+    const spy = vi.spyOn(Date, 'now').mockImplementation(() => realNow() - 3_600_000)
+    try {
+      hub.open(ALL, [{ owner: 'A', epoch: 1, seq: 99, liveness: 'alive' }], s)
+      spy.mockImplementation(() => realNow() - 7_200_000)
+      await vi.waitFor(() => { expect(s.events.at(-1)?.type).toBe('SYNCED') }, { timeout: 3000 })
+      expect(show(s.events[0])).toBe('RESET')
+    } finally {
+      spy.mockRestore()
+    }
+  })
+
   it('a waiting watcher that is closed never sends', () => {
     vi.useFakeTimers()
     try {
