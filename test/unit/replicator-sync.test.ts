@@ -1,4 +1,4 @@
-import { describe, it, expect } from 'vitest'
+import { describe, it, expect, vi } from 'vitest'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { Replicator } from '../../node/gossip/replicator.js'
 import { silentLogger } from './registry-fixtures.js'
@@ -6,8 +6,8 @@ import { silentLogger } from './registry-fixtures.js'
 const PEER = peerIdFromString('12D3KooWGzxzKZYveHXtpG6AsrUJBcWxHBFS2HsEoGTxrMLvKXtf')
 
 /** A replicator whose pulls are counted and released by hand (no host: only syncWith runs). */
-function replicator (): { r: Replicator, started: number[], finish: () => void } {
-  const r = new Replicator({ host: {} as any, registry: {} as any, logger: silentLogger, peers: () => [], members: () => 1 },
+function replicator (registry: object = {}): { r: Replicator, started: number[], finish: () => void } {
+  const r = new Replicator({ host: {} as any, registry: registry as any, logger: silentLogger, peers: () => [], members: () => 1 },
     { nodeId: 'me', epoch: 1, cluster: 't', batchMs: 1, batchMaxOps: 10, antiEntropyIntervalMs: 1000 })
   const started: number[] = []
   const waiting: Array<() => void> = []
@@ -38,5 +38,23 @@ describe('Replicator.syncWith', () => {
     await new Promise(resolve => setImmediate(resolve))
     expect(secondDone).toBe(true)
     expect(started).toEqual([1, 2])
+  })
+})
+
+describe('Replicator.observe', () => {
+  it('a vector hash that differs for an anti-entropy period starts a pull, across a wall-clock step back', async () => {
+    const { r, started } = replicator({ vectorHash: () => 'ours' })
+    const realNow = Date.now.bind(Date)
+    const spy = vi.spyOn(Date, 'now')
+    try {
+      r.observe(PEER, 'theirs')
+      // an hour back: on the wall clock, the difference would last an hour before counting
+      spy.mockImplementation(() => realNow() - 3_600_000)
+      await new Promise(resolve => setTimeout(resolve, 1100))
+      r.observe(PEER, 'theirs')
+      expect(started).toEqual([1])
+    } finally {
+      spy.mockRestore()
+    }
   })
 })
