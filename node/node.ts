@@ -150,7 +150,9 @@ export class GrapevineNode {
     const logger = init.logger.child({ nodeId: this.id.slice(-8), node: init.name })
     this.gossipAddress = `${advertised(init.gossipHost)}:${boundPort(host)}`
     const now = Date.now
-    const registry = this.parts.registry = new Registry({ now })
+    // the registry's clock times tombstones here only (tombstoneRetentionMs): on the
+    // wall clock, a step forward pruned them all, and every resume became a RESET
+    const registry = this.parts.registry = new Registry({ now: monotonicNow })
     const persister = this.parts.persister = new Persister(dir.records, { entry: key => owner.persisted(key), all: () => owner.persistable() }, logger, config.persistDebounceMs)
     const replicator: Replicator = this.parts.replicator = new Replicator({ host, registry, logger: logger.child({ c: 'replicator' }), peers: () => membership.livePeers(), members: () => membership.table.all().filter(m => m.state === 'ALIVE' || m.state === 'SUSPECT').length, faults: this.faults }, {
       nodeId: this.id, epoch: incarnation, cluster: init.cluster, batchMs: config.gossipBatchMs, batchMaxOps: config.gossipBatchMaxOps, antiEntropyIntervalMs: config.antiEntropyIntervalMs

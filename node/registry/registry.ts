@@ -20,6 +20,7 @@ export type ViewListener = (changes: readonly ViewChange[]) => void
 
 /** Collaborators of the registry. */
 export interface RegistryComponents {
+  /** a monotonic clock: it times how long tombstones are kept, on this node only */
   readonly now: () => number
 }
 

@@ -4,8 +4,8 @@ import path from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { pino } from 'pino'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
-import { connect, unary } from '../../client/client.js'
-import type { GrapevineClients } from '../../client/client.js'
+import { connect, openWatch, unary } from '../../client/client.js'
+import type { GrapevineClients, WireWatchEvent } from '../../client/client.js'
 import { waitFor } from '../../cluster/wait.js'
 import { createConfig } from '../../node/config.js'
 import { GrapevineNode } from '../../node/node.js'
@@ -95,5 +95,32 @@ describe('a wall-clock step', () => {
     } finally {
       offsetMs = 0
     }
+  })
+
+  it('forward by an hour prunes no tombstone: a resume from before a delete gets the DELETE, not a RESET', async () => {
+    await unary(c.registry, 'Register', { instance: { service: 'gone', instance_id: 't', address: '10.0.0.4', port: 80 }, ttl_seconds: 600 })
+    const { resume_token: token } = await unary<{ resume_token: Uint8Array }>(c.registry, 'Discover', { service: 'gone' })
+    await unary(c.registry, 'Deregister', { service: 'gone', instance_id: 't' })
+    offsetMs = 3_600_000
+    try {
+      // several reaper rounds (every second), each pruning tombstones older than tombstoneRetentionMs (10 min)
+      await sleep(2500)
+    } finally {
+      offsetMs = 0
+    }
+    const events: string[] = []
+    const w = openWatch(c.registry, { service: 'gone', resume_token: token })
+    try {
+      await new Promise<void>((resolve, reject) => {
+        w.on('data', (e: WireWatchEvent) => {
+          events.push(`${e.type} ${e.instance?.instance_id ?? ''}`.trim())
+          if (e.type === 'SYNCED') resolve()
+        })
+        w.on('error', reject)
+      })
+    } finally {
+      w.cancel()
+    }
+    expect(events).toEqual(['DELETE t', 'SYNCED'])
   })
 })
