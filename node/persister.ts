@@ -76,7 +76,8 @@ export class Persister {
   // keeps the earliest due time: a change must not wait behind a lazy renewal
   private arm (delayMs: number): void {
     if (this.stopped || this.writing != null) return
-    const due = Date.now() + delayMs
+    // monotonic: on the wall clock, a step forward put a change behind a pending lazy renewal
+    const due = performance.now() + delayMs
     if (this.timer != null && this.dueAt <= due) return
     clearTimeout(this.timer)
     this.dueAt = due

@@ -1,7 +1,7 @@
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { StorageError } from '../../node/errors.js'
 import { Persister } from '../../node/persister.js'
 import { RecordStore } from '../../node/record-store.js'
@@ -52,6 +52,23 @@ describe('Persister', () => {
     owned.set('web/a', { record: rec('web', 'a'), expiresAtMs: 5 })
     persister.schedule('web/a')
     await expect.poll(async () => await new RecordStore(dir).load(), { timeout: 2000 }).toEqual([...owned.values()])
+  })
+
+  it('a change after a wall-clock step forward is written within the debounce, not behind a pending lazy renewal', async () => {
+    const { owned, persister } = setup(5)
+    owned.set('web/a', { record: rec('web', 'a'), expiresAtMs: 5 })
+    persister.scheduleLazy('web/a', 60_000)
+    const realNow = Date.now.bind(Date)
+    // an hour on: on the wall clock, the change's due time came after the renewal's
+    const spy = vi.spyOn(Date, 'now').mockImplementation(() => realNow() + 3_600_000)
+    try {
+      owned.set('web/b', { record: rec('web', 'b'), expiresAtMs: 5 })
+      persister.schedule('web/b')
+      await expect.poll(async () => await new RecordStore(dir).load().catch(() => []), { timeout: 2000 }).toEqual([...owned.values()])
+    } finally {
+      spy.mockRestore()
+      persister.stop()
+    }
   })
 
   it('a flush waits for every change noted before it, also when a write was already under way', async () => {
