@@ -234,10 +234,8 @@ export class GrapevineNode {
   private reap (): void {
     const { membership, registry } = this.parts
     if (membership == null || registry == null) return
-    // the member table's clock (monotonic): stateSince is on it
-    const now = monotonicNow()
     for (const m of membership.table.all()) {
-      if (m.state === 'DEAD' && now - membership.table.stateSince(m.id) >= this.init.config.ownerReapMs) registry.setLiveness(m.id, 'gone')
+      if (m.state === 'DEAD' && membership.table.timeInState(m.id) >= this.init.config.ownerReapMs) registry.setLiveness(m.id, 'gone')
     }
     registry.prune(this.init.config.tombstoneRetentionMs, this.init.config.maxTombstonesPerOwner)
     this.parts.healthChecks?.sweep()

@@ -74,6 +74,11 @@ export class MemberTable {
     return this.since.get(id) ?? 0
   }
 
+  /** How long the member has been in its current state, on the table's own clock. */
+  timeInState (id: string): number {
+    return this.now() - this.stateSince(id)
+  }
+
   /** How many members the table holds, in every state. */
   get size (): number {
     return this.members.size

@@ -65,9 +65,12 @@ describe('MemberTable', () => {
     clock.t = 200
     t.merge(member('ALIVE', 2))
     expect(t.stateSince('m1')).toBe(100)
+    expect(t.timeInState('m1')).toBe(100)
     clock.t = 300
     t.merge(member('DEAD', 2))
     expect(t.stateSince('m1')).toBe(300)
+    clock.t = 350
+    expect(t.timeInState('m1')).toBe(50)
   })
 
   it('set ignores precedence (local verdicts) and notifies only on a real change', () => {
