@@ -1,17 +1,26 @@
 import '../../node/polyfill.js'
+import http2 from 'node:http2'
 import { Worker } from 'node:worker_threads'
 import { unary } from '../../client/client.js'
 import type { LocalCluster } from '../../cluster/launcher.js'
 import { percentile, report, withCluster } from './bench-cluster.js'
 import { monoMs } from './bench-util.js'
 import type { WatchThreadReply, WatchThreadRequest } from './watch-thread.js'
+import type { WatchClient } from './watch-timer.js'
+import { grpcHeaders, leanUnary } from './lean-grpc.js'
+import { serviceClients } from '../../node/api/protos.js'
 
 // 5 node processes; 100 registrations a second for 30 s on node 1; the time
 // from each Register call to its UPSERT on a Watch on every other node. The
-// watches run on their own thread (watch-thread.ts).
+// watches run on their own thread (watch-thread.ts). BENCH_CLIENT=lean (the
+// default): the Registers and the watches speak gRPC over node:http2
+// themselves (lean-grpc.ts), as h2load does for bench:register; grpc-js: the
+// stock client, whose own cost (about 0.2 ms a call on each side, on the
+// cores the nodes use) is then part of the figure.
 const RATE = Number(process.env.BENCH_RATE ?? 100)
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 30)
 const WARMUP_S = Number(process.env.BENCH_WARMUP_S ?? 30)
+const CLIENT: WatchClient = process.env.BENCH_CLIENT === 'grpc-js' ? 'grpc-js' : 'lean'
 
 /** The watch thread, seen from here: one request at a time. */
 class WatchThread {
@@ -20,7 +29,7 @@ class WatchThread {
   private waiting: ((r: WatchThreadReply) => void) | undefined
 
   constructor (addrs: string[], service: string) {
-    this.worker = new Worker(new URL('./watch-thread.js', import.meta.url), { workerData: { addrs, service } })
+    this.worker = new Worker(new URL('./watch-thread.js', import.meta.url), { workerData: { addrs, service, client: CLIENT } })
     this.worker.on('message', (r: WatchThreadReply) => { this.waiting?.(r) })
     this.ready = this.next().then(() => {})
   }
@@ -64,6 +73,7 @@ class WatchThread {
  * latencies, sorted.
  */
 async function registerPaced (cluster: LocalCluster, prefix: string, count: number, sent: (id: string, at: number) => void): Promise<number[]> {
+  const register = registerCall(cluster)
   const started = monoMs()
   const calls: Array<Promise<unknown>> = []
   const lat: number[] = []
@@ -73,11 +83,25 @@ async function registerPaced (cluster: LocalCluster, prefix: string, count: numb
     const id = `${prefix}${n}`
     const t = monoMs()
     sent(id, t)
-    calls.push(unary(cluster.clients(1).registry, 'Register', { instance: { service: 'bench', instance_id: id, address: '10.1.0.1', port: 1 + (n % 60000) }, ttl_seconds: 600 })
+    calls.push(register.call({ instance: { service: 'bench', instance_id: id, address: '10.1.0.1', port: 1 + (n % 60000) }, ttl_seconds: 600 })
       .then(() => { lat.push(monoMs() - t) }))
   }
-  await Promise.all(calls)
+  try {
+    await Promise.all(calls)
+  } finally {
+    register.close()
+  }
   return lat.sort((a, b) => a - b)
+}
+
+/** Register on node 1 through CLIENT (either way the request is encoded inside the timed call). */
+function registerCall (cluster: LocalCluster): { call: (req: object) => Promise<void>, close: () => void } {
+  if (CLIENT === 'grpc-js') return { call: async req => { await unary(cluster.clients(1).registry, 'Register', req) }, close: () => {} }
+  const method = (serviceClients().Registry as any).service.Register
+  const headers = grpcHeaders(method.path)
+  const session = http2.connect(`http://${cluster.node(1).grpc}`)
+  session.on('error', () => {})
+  return { call: async req => { await leanUnary(session, headers, method.requestSerialize(req) as Buffer, 10_000) }, close: () => { session.close() } }
 }
 
 await withCluster(5, 7800, async cluster => {
@@ -102,7 +126,7 @@ await withCluster(5, 7800, async cluster => {
     const lat = (await watches.collect('i', total)).slice(1).flat().map(([id, at]) => at - (sent.get(id) ?? at)).sort((a, b) => a - b)
     const p50 = percentile(lat, 50)
     const p99 = percentile(lat, 99)
-    console.log(`propagation: ${total} registrations at ${RATE}/s on node 1 after ${warm} uncounted (${WARMUP_S} s), ${lat.length} UPSERTs on 4 watches`)
+    console.log(`propagation: ${total} registrations at ${RATE}/s on node 1 after ${warm} uncounted (${WARMUP_S} s), ${lat.length} UPSERTs on 4 watches (${CLIENT} client)`)
     console.log(`p50 ${p50.toFixed(2)} ms, p99 ${p99.toFixed(2)} ms, max ${lat[lat.length - 1].toFixed(2)} ms`)
     console.log(`for reference: the Register call itself p50 ${percentile(callLat, 50).toFixed(2)} ms p99 ${percentile(callLat, 99).toFixed(2)} ms; ` +
       `Register → UPSERT on a watch on the owner (no gossip hop; second half of the warm-up) p50 ${percentile(floor, 50).toFixed(2)} ms p99 ${percentile(floor, 99).toFixed(2)} ms`)

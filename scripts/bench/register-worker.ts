@@ -1,6 +1,6 @@
 import http2 from 'node:http2'
 import { monoMs } from './bench-util.js'
-import { grpcFrame } from '../../node/api/encoded.js'
+import { grpcHeaders, leanUnary } from './lean-grpc.js'
 
 /**
  * A forked load worker for Register (see register-pool.ts). It sends one
@@ -58,14 +58,12 @@ type Msg = { cmd: 'run', id: number, jobs: RegisterJob[] } | { cmd: 'exit' }
 
 async function runJob (job: RegisterJob): Promise<RegisterJobResult> {
   const template = Buffer.from(job.template, 'base64')
-  const frame = grpcFrame(template)
-  const digitsAt = 5 + job.idOffset
+  const headers = grpcHeaders(job.path)
   const sessions = Array.from({ length: job.connections }, () => {
     const s = http2.connect(`http://${job.addr}`)
     s.on('error', () => {})
     return s
   })
-  const headers = { ':method': 'POST', ':path': job.path, 'content-type': 'application/grpc', te: 'trailers' }
   const latencies: number[] = []
   let ok = 0
   let errors = 0
@@ -77,48 +75,19 @@ async function runJob (job: RegisterJob): Promise<RegisterJobResult> {
   const stopAt = startedAt + 1000 * (job.seconds > 0 ? Math.min(job.seconds, job.maxSeconds) : job.maxSeconds)
   // one attempt: true when the node answered grpc-status 0
   const call = async (session: http2.ClientHttp2Session, n: number): Promise<boolean> => {
-    const body = Buffer.from(frame)
-    body.write(String(job.first + n).padStart(job.idWidth, '0'), digitsAt, job.idWidth, 'latin1')
-    return await new Promise<boolean>(resolve => {
-      const t = monoMs()
-      let status: string | undefined
-      let message: string | undefined
-      let timedOut = false
-      let req: http2.ClientHttp2Stream
-      try {
-        req = session.request(headers, { endStream: false })
-      } catch (err) {
-        firstError ??= err instanceof Error ? err.message : String(err)
-        resolve(false)
-        return
-      }
-      req.setTimeout(job.callTimeoutMs, () => {
-        timedOut = true
-        req.close(http2.constants.NGHTTP2_CANCEL)
-      })
-      const onHeaders = (h: http2.IncomingHttpHeaders): void => {
-        if (h['grpc-status'] != null) status = String(h['grpc-status'])
-        if (h['grpc-message'] != null) message = decodeURIComponent(String(h['grpc-message']))
-      }
-      req.on('response', onHeaders)
-      req.on('trailers', onHeaders)
-      req.on('data', () => {})
-      req.on('error', () => {})
-      req.on('close', () => {
-        const at = monoMs()
-        if (status === '0') {
-          latencies.push(at - t)
-          if (at > lastAnswerAt) lastAnswerAt = at
-          resolve(true)
-          return
-        }
-        firstError ??= timedOut
-          ? `no answer in ${job.callTimeoutMs} ms`
-          : `grpc-status ${status ?? `(none; stream reset with code ${req.rstCode ?? '?'})`}${message != null ? `: ${message}` : ''}`
-        resolve(false)
-      })
-      req.end(body)
-    })
+    const body = Buffer.from(template)
+    body.write(String(job.first + n).padStart(job.idWidth, '0'), job.idOffset, job.idWidth, 'latin1')
+    const t = monoMs()
+    try {
+      await leanUnary(session, headers, body, job.callTimeoutMs)
+    } catch (err) {
+      firstError ??= err instanceof Error ? err.message : String(err)
+      return false
+    }
+    const at = monoMs()
+    latencies.push(at - t)
+    if (at > lastAnswerAt) lastAnswerAt = at
+    return true
   }
   // a session the node closed (GOAWAY, reset) is replaced for the next attempt
   const sessionFor = (lane: number): http2.ClientHttp2Session => {

@@ -1,8 +1,8 @@
 import '../../node/polyfill.js'
 import { parentPort, workerData } from 'node:worker_threads'
-import { connect } from '../../client/client.js'
 import { waitFor } from '../../cluster/wait.js'
-import { WatchRecorderLite } from './watch-timer.js'
+import { recordWatch } from './watch-timer.js'
+import type { WatchClient, WatchRecorder } from './watch-timer.js'
 
 // The watches of bench:propagation, on their own thread: a program that
 // watches is not the one that registers, and with both on one event loop
@@ -21,10 +21,10 @@ export type WatchThreadReply =
   | { readonly type: 'arrivals', readonly perWatch: Array<Array<[string, number]>> }
   | { readonly type: 'error', readonly message: string }
 
-const { addrs, service } = workerData as { addrs: string[], service: string }
+const { addrs, service, client } = workerData as { addrs: string[], service: string, client: WatchClient }
 const port = parentPort
 if (port == null) throw new Error('watch-thread.js runs as a worker thread')
-const watches = addrs.map(a => new WatchRecorderLite(connect(a).registry, service))
+const watches = addrs.map(a => recordWatch(client, a, service))
 const open = new Set(watches)
 const post = (r: WatchThreadReply): void => { port.postMessage(r) }
 
@@ -35,7 +35,7 @@ port.on('message', (req: WatchThreadRequest) => {
     return
   }
   // each open watch's arrivals of this prefix, once every one has all `count` of them
-  const mine = (w: WatchRecorderLite): Array<[string, number]> => [...w.arrivals].filter(([id]) => id.startsWith(req.prefix))
+  const mine = (w: WatchRecorder): Array<[string, number]> => [...w.arrivals].filter(([id]) => id.startsWith(req.prefix))
   waitFor(() => [...open].every(w => mine(w).length >= req.count), { timeoutMs: 30_000, message: `every ${req.prefix} UPSERT on every watch` })
     .then(() => { post({ type: 'arrivals', perWatch: watches.map(w => open.has(w) ? mine(w) : []) }) })
     .catch((err: Error) => { post({ type: 'error', message: err.message }) })
