@@ -83,6 +83,28 @@ export function cpuSeconds (pid: number): number {
   return (Number(f[11]) + Number(f[12])) / 100
 }
 
+/** The machine's CPU time so far from /proc/stat, in clock ticks: all of it, and the part the hypervisor gave to others (steal). */
+function machineTicks (): { total: number, steal: number } {
+  // cpu  user nice system idle iowait irq softirq steal guest guest_nice (guest time is inside user already)
+  const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1, 9).map(Number)
+  return { total: f.reduce((a, b) => a + b, 0), steal: f[7] }
+}
+
+/**
+ * Starts measuring CPU steal: the share of this virtual machine's CPU time
+ * its hypervisor ran someone else instead. The returned function gives the
+ * share since the start, in per cent. This host is shared: in a slow
+ * stretch a third of the two cores was stolen during a benchmark, which no
+ * change here can win back, so the two figures that depend on it print it.
+ */
+export function stealMeter (): () => number {
+  const t0 = machineTicks()
+  return () => {
+    const t = machineTicks()
+    return t.total === t0.total ? 0 : 100 * (t.steal - t0.steal) / (t.total - t0.total)
+  }
+}
+
 /** Median VmRSS (KiB) of `samples` readings `everyMs` apart: one GC cycle moves a single reading. */
 export async function medianRssKb (pid: number, samples = 5, everyMs = 200): Promise<number> {
   const xs: number[] = []

@@ -3,7 +3,7 @@ import os from 'node:os'
 import type { WireStatus } from '../../client/client.js'
 import { unary } from '../../client/client.js'
 import { report } from './bench-cluster.js'
-import { cpuSeconds, envNum, exitOnSignals, fmtInt, monoMs, statuses, waitConverged, withStartedCluster } from './bench-util.js'
+import { cpuSeconds, envNum, exitOnSignals, fmtInt, monoMs, statuses, stealMeter, waitConverged, withStartedCluster } from './bench-util.js'
 import { RegisterPool, summarize } from './register-pool.js'
 import type { LoadSpec } from './register-pool.js'
 import { hasSs, SocketMeter } from './socket-bytes.js'
@@ -96,17 +96,20 @@ try {
     await meter?.start()
     const cpuPids = [...cluster.nodes().map(n => n.pid ?? -1), ...pool.pids]
     const cpu0 = cpuPids.map(cpuSeconds)
+    const steal = stealMeter()
     const c0 = monoMs()
     const t: Throughput = LOAD === 'h2load'
       ? await h2loadRun(addr, cluster.clients(1).cluster)
       : await workersRun(lanes('reg', 0, SECONDS))
     const cpuPct = cpuPids.map((p, k) => 100 * (cpuSeconds(p) - cpu0[k]) / ((monoMs() - c0) / 1000))
     const cpuMs = cpuPids.map((p, k) => 1000 * (cpuSeconds(p) - cpu0[k]))
+    const stolen = steal()
     const traffic = await meter?.stop()
     // CPU per registration does not depend on what else the machine runs; the rate does
     const perReg = (ms: number): string => (ms / Math.max(1, t.ok)).toFixed(2)
     console.log(`for reference: CPU during the run, % of one core: nodes ${cluster.nodes().map((n, k) => `${n.name} ${cpuPct[k].toFixed(0)}`).join(', ')}; ` +
-      `${LOAD === 'workers' ? `load workers ${cpuPct.slice(5).map(c => c.toFixed(0)).join(', ')}` : 'h2load not counted'}; load average ${os.loadavg()[0].toFixed(1)} on ${os.cpus().length} cores. ` +
+      `${LOAD === 'workers' ? `load workers ${cpuPct.slice(5).map(c => c.toFixed(0)).join(', ')}` : 'h2load not counted'}; load average ${os.loadavg()[0].toFixed(1)} on ${os.cpus().length} cores; ` +
+      `stolen by the hypervisor ${stolen.toFixed(1)}% of the machine's CPU time. ` +
       `CPU per registration: n1 ${perReg(cpuMs[0])} ms, each other node ${cpuMs.slice(1, 5).map(perReg).join('/')} ms, all 5 nodes ${perReg(cpuMs.slice(0, 5).reduce((a, b) => a + b, 0))} ms`)
     const rate = t.ok / (t.spanMs / 1000)
     const owner = await unary<WireStatus>(cluster.clients(1).cluster, 'Status', {}, { deadlineMs: 10_000 })
