@@ -230,7 +230,7 @@ export class GrapevineNode {
     }
   }
 
-  // Drops the records of owners DEAD for longer than ownerReapMs, and old tombstones.
+  // Drops the records of owners DEAD for longer than ownerReapMs, old tombstones, and gone owners membership forgot.
   private reap (): void {
     const { membership, registry } = this.parts
     if (membership == null || registry == null) return
@@ -238,6 +238,7 @@ export class GrapevineNode {
       if (m.state === 'DEAD' && membership.table.timeInState(m.id) >= this.init.config.ownerReapMs) registry.setLiveness(m.id, 'gone')
     }
     registry.prune(this.init.config.tombstoneRetentionMs, this.init.config.maxTombstonesPerOwner)
+    registry.dropGoneOwners(id => membership.table.get(id) != null)
     this.parts.healthChecks?.sweep()
   }
 }

@@ -60,12 +60,10 @@ export class Registry {
   /**
    * The state of an owner a peer told us of, created if new; undefined
    * past MAX_OWNERS (a version vector, and so a resume token, holds no more):
-   * a peer's made-up owners must not grow the node without bound. Owners are
-   * never dropped, gone ones included (their state keeps a reaped owner's
-   * records from coming back): a cluster that has seen 10,000 node ids
-   * (nodes without a data dir, restarted that often) refuses newer ones'
-   * records, and membership's owners can take the vector past what a token
-   * holds (README, known issues).
+   * a peer's made-up owners must not grow the node without bound. A gone
+   * owner is kept while membership still lists the member (its state keeps
+   * the reaped records from coming back from a peer that has not reaped
+   * them yet), then dropped (dropGoneOwners).
    */
   private peerOwner (id: string): OwnerState | undefined {
     return this.owners.size < MAX_OWNERS || this.owners.has(id) ? this.owner(id) : undefined
@@ -135,6 +133,28 @@ export class Registry {
       return
     }
     this.recompute(keys)
+  }
+
+  /**
+   * Drops the state of gone owners (reaped or LEFT, nothing left to show)
+   * that membership no longer lists (`listed`): membership keeps a DEAD or
+   * LEFT member for deadMemberKeepMs, long after every peer has reaped it.
+   * Kept for good, the ids of nodes restarted without their data dir piled
+   * up in every version vector, resume token and sync request, up to the
+   * MAX_OWNERS past which newer owners' records were refused. Nothing of a
+   * dropped owner is shipped by peers either: a gone owner's head is 0 and
+   * answers skip it; only the owner itself, alive again, brings it back.
+   * Returns how many were dropped.
+   */
+  dropGoneOwners (listed: (owner: string) => boolean): number {
+    let dropped = 0
+    for (const o of [...this.owners.values()]) {
+      if (o.liveness !== 'gone' || o.size > 0 || listed(o.owner)) continue
+      this.owners.delete(o.owner)
+      dropped++
+    }
+    if (dropped > 0) this.vectorVersion++
+    return dropped
   }
 
   /** The version vector: how far this node has caught up with each owner. */

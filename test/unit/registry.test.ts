@@ -128,6 +128,39 @@ describe('Registry: two owners hold the same key', () => {
 })
 
 describe('Registry: owner liveness', () => {
+  it('drops gone owners that membership no longer lists, and nothing else; the view does not change', () => {
+    const { reg } = clockedRegistry()
+    reg.applyBatch(batch('A', 1, put(1, rec('pay', 'p1'))))
+    reg.applyBatch(batch('B', 1, put(1, rec('pay', 'p2', { ownerNode: 'B' }))))
+    reg.applyBatch(batch('C', 1, put(1, rec('pay', 'p3', { ownerNode: 'C' }))))
+    reg.applyBatch(batch('D', 1, put(1, rec('pay', 'p4', { ownerNode: 'D' }))))
+    reg.setLiveness('B', 'gone')
+    reg.setLiveness('C', 'gone')
+    reg.setLiveness('D', 'dead')
+    const digest = reg.digest()
+    const token = encodeVector(reg.vector())
+    // listed: A (alive) and C (gone, still in membership); B gone and forgotten; D dead and forgotten
+    expect(reg.dropGoneOwners(id => id === 'A' || id === 'C')).toBe(1)
+    expect(reg.vector().map(e => e.owner).sort()).toEqual(['A', 'C', 'D'])
+    expect(Buffer.from(encodeVector(reg.vector())).equals(Buffer.from(token))).toBe(false)
+    expect(reg.digest()).toBe(digest)
+    expect(reg.get('pay', 'pay/p4')?.status).toBe('CRITICAL')
+    expect(reg.dropGoneOwners(() => false)).toBe(1)
+    expect(reg.vector().map(e => e.owner).sort()).toEqual(['A', 'D'])
+  })
+
+  it('a dropped owner alive again starts afresh from its own ops', () => {
+    const { reg } = clockedRegistry()
+    reg.applyBatch(batch('B', 1, put(1, rec('pay', 'p2', { ownerNode: 'B' }))))
+    reg.setLiveness('B', 'gone')
+    reg.dropGoneOwners(() => false)
+    expect(reg.owners.has('B')).toBe(false)
+    // restarted with its data dir (a new epoch), it re-announces its records
+    expect(reg.applyBatch(batch('B', 2, put(1, rec('pay', 'p2', { ownerNode: 'B', updatedAtMs: 9000 })))).kind).toBe('applied')
+    expect(reg.get('pay', 'pay/p2')?.updatedAtMs).toBe(9000)
+    expect(reg.owners.get('B')?.liveness).toBe('alive')
+  })
+
   it('a DEAD owner shows its records CRITICAL; alive again restores them', () => {
     const { reg } = clockedRegistry()
     const r = rec('pay', 'p1')

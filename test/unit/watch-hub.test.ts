@@ -475,6 +475,32 @@ describe('WatchHub resume after a member left for good (review)', () => {
     expect(again.events.map(show)).toEqual(['DELETE pay/a1', 'DELETE pay/a2', 'SYNCED'])
   })
 
+  it('once membership forgot it and its state was dropped: a token from after it left resumes with nothing to send', () => {
+    const { reg, hub } = setup()
+    reg.applyBatch(batch('A', 1, put(1, rec('pay', 'p1'))))
+    reg.applyBatch(batch('B', 1, put(1, rec('cart', 'c1', { ownerNode: 'B' }))))
+    reg.setLiveness('B', 'gone')
+    const afterLeft = tokenNow(hub)
+    expect(reg.dropGoneOwners(id => id === 'A')).toBe(1)
+    const s = testSink()
+    hub.open(ALL, afterLeft, s)
+    expect(s.events.map(show)).toEqual(['SYNCED'])
+  })
+
+  it('once its state was dropped: a token from while it was alive still gets a RESET (after the catch-up wait)', async () => {
+    const { reg, hub } = setup({ catchUpMs: 100 })
+    reg.applyBatch(batch('A', 1, put(1, rec('pay', 'p1'))))
+    reg.applyBatch(batch('B', 1, put(1, rec('cart', 'c1', { ownerNode: 'B' }))))
+    const whileAlive = tokenNow(hub)
+    reg.setLiveness('B', 'gone')
+    reg.dropGoneOwners(id => id === 'A')
+    const s = testSink()
+    hub.open(ALL, whileAlive, s)
+    await vi.waitFor(() => { expect(s.events.at(-1)?.type).toBe('SYNCED') }, { timeout: 10_000 })
+    // this node no longer knows B at all: it cannot tell a dropped owner from one it has not heard of yet
+    expect(s.events.map(show)).toEqual(['RESET', 'UPSERT pay/p1', 'SYNCED'])
+  })
+
   it('from a token made while it was alive, a RESET (the watcher holds its records; the forgotten owner has no delta)', () => {
     const { reg, hub } = setup()
     reg.applyBatch(batch('B', 1, put(1, rec('cart', 'c1', { ownerNode: 'B' }))))
