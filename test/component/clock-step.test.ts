@@ -9,6 +9,7 @@ import type { GrapevineClients, WireWatchEvent } from '../../client/client.js'
 import { waitFor } from '../../cluster/wait.js'
 import { createConfig } from '../../node/config.js'
 import { GrapevineNode } from '../../node/node.js'
+import { registerAt } from '../helpers/register-at.js'
 
 // Real nodes (in process, real gRPC and libp2p) whose wall clock jumps: an
 // NTP step must not expire every TTL at once, nor reap a dead owner early.
@@ -71,12 +72,7 @@ describe('a wall-clock step', () => {
     const b = startNode('b', [n.gossipAddress])
     extra.push(b)
     await b.start()
-    const cb = connect(b.grpcAddress)
-    try {
-      await unary(cb.registry, 'Register', { instance: { service: 'api', instance_id: 'x', address: '10.0.0.3', port: 80 }, ttl_seconds: 600 })
-    } finally {
-      cb.close()
-    }
+    await registerAt(b.grpcAddress, { service: 'api', instance_id: 'x', address: '10.0.0.3', port: 80 }, 600)
     await waitFor(async () => (await ids('api')).includes('x'), { message: 'x replicated to n' })
     // b dies without a word: n finds it DEAD and keeps x, CRITICAL, for ownerReapMs
     await b.stop({ leave: false })

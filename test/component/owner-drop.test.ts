@@ -10,6 +10,7 @@ import { createConfig } from '../../node/config.js'
 import { GrapevineNode } from '../../node/node.js'
 import { decodeVector } from '../../node/registry/version-vector.js'
 import type { VectorEntry } from '../../node/registry/types.js'
+import { registerAt } from '../helpers/register-at.js'
 
 // Real nodes (in process, real gRPC and libp2p): a member that left is
 // forgotten by membership after deadMemberKeepMs, and its owner state goes
@@ -56,12 +57,7 @@ describe('a member that left', () => {
   it('is dropped from the version vector once membership forgets it; back with its data dir, it is an owner again', async () => {
     const b = startNode('b', [a.gossipAddress])
     await b.start()
-    const bc = connect(b.grpcAddress)
-    try {
-      await unary(bc.registry, 'Register', { instance: { service: 'web', instance_id: 'x', address: '10.0.0.1', port: 80 }, ttl_seconds: 60 })
-    } finally {
-      bc.close()
-    }
+    await registerAt(b.grpcAddress, { service: 'web', instance_id: 'x', address: '10.0.0.1', port: 80 }, 60)
     await waitFor(async () => (await idsAtA()).includes('x'), { timeoutMs: 10_000, message: 'x at a' })
     const bId = b.id
     await b.stop({ leave: true })
