@@ -209,7 +209,7 @@ export class GrapevineNode {
     if (previous?.state !== member.state) logger.info({ member: member.name, peer: member.id.slice(-8), state: member.state, incarnation: member.incarnation }, 'member state changed')
     if (member.id === this.id) return
     const { registry, replicator } = this.parts
-    const step = ownerStep(member, previous, registry?.owners.get(member.id)?.liveness)
+    const step = ownerStep(member, previous, registry?.livenessOf(member.id))
     if (step.set != null) registry?.setLiveness(member.id, step.set)
     if (step.pull == null) return
     if (replicator == null) {

@@ -228,7 +228,8 @@ export class Replicator {
     // a difference that remains shows in the next probes' vector hashes (observe)
     for (const t of req.vector) {
       const o = this.components.registry.owners.get(t.owner)
-      if (o == null || compareStamps(t, o.head) > 0) {
+      // an owner we do not hold at 0/0 on their side (gone there, dropped here) brings nothing
+      if (o == null ? t.seq > 0 || t.epoch > 0 : compareStamps(t, o.head) > 0) {
         this.syncIfIdle(peer)
         break
       }

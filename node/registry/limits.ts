@@ -13,5 +13,7 @@ export const MAX_WEIGHT = 10_000
 export const SERVICE_PATTERN = /^[a-z0-9]([a-z0-9.-]{0,61}[a-z0-9])?$/
 /** owners in a version vector (resume tokens, sync requests) */
 export const MAX_OWNERS = 10_000
+/** gone owners dropped from the vector but remembered as gone (an id and a stamp, about 150 bytes each) */
+export const MAX_DROPPED = 50_000
 /** characters of an owner's (a node's) id */
 export const MAX_OWNER_ID_CHARS = 128

@@ -81,6 +81,19 @@ export class OwnerState {
 
   constructor (readonly owner: string) {}
 
+  /** The head reached before the last forget() (see Registry.dropGoneOwners, which keeps it). */
+  get forgottenHead (): Stamp {
+    return this.forgotten
+  }
+
+  /** A gone owner brought back from a dropped one: nothing up to `forgotten` may replace its (empty) sub-map. */
+  static gone (owner: string, forgotten: Stamp): OwnerState {
+    const o = new OwnerState(owner)
+    o.liveness = 'gone'
+    o.forgotten = forgotten
+    return o
+  }
+
   /** The stamp reached. */
   get head (): Stamp {
     return { epoch: this.epoch, seq: this.seq }

@@ -4,8 +4,8 @@ import type { ApplyResult, KeyChange, OwnerDelta, OwnerSnapshot } from './owner-
 import { makeRecord } from './record.js'
 import { ViewDigest } from './view-digest.js'
 import { serviceOfKey } from './types.js'
-import { MAX_OWNERS } from './limits.js'
-import type { InstanceRecord, Op, OpBatch, OwnerLiveness, VectorEntry } from './types.js'
+import { MAX_DROPPED, MAX_OWNERS } from './limits.js'
+import type { InstanceRecord, Op, OpBatch, OwnerLiveness, Stamp, VectorEntry } from './types.js'
 
 /** A change of the view: the effective record of one key before and after. */
 export interface ViewChange {
@@ -44,17 +44,31 @@ export class Registry {
   /** rises on every change of the version vector; token caches compare it */
   vectorVersion = 0
   private hashCache: { version: number, hash: string } | undefined
+  // dropped gone owners and the head each had reached (dropGoneOwners): oldest first
+  private readonly dropped = new Map<string, Stamp>()
 
   constructor (private readonly components: RegistryComponents) {}
 
-  /** The owner's state, created empty on first mention. */
+  /** The owner's state, created empty on first mention (gone, with its old head, if it was dropped). */
   owner (id: string): OwnerState {
     let o = this.owners.get(id)
     if (o == null) {
-      o = new OwnerState(id)
+      const forgotten = this.dropped.get(id)
+      this.dropped.delete(id)
+      o = forgotten != null ? OwnerState.gone(id, forgotten) : new OwnerState(id)
       this.owners.set(id, o)
     }
     return o
+  }
+
+  /** What this node holds of an owner: its liveness, 'gone' when dropped, undefined when never heard of. */
+  livenessOf (id: string): OwnerLiveness | undefined {
+    return this.owners.get(id)?.liveness ?? (this.dropped.has(id) ? 'gone' : undefined)
+  }
+
+  /** True when the owner is gone and its state was dropped (dropGoneOwners). */
+  wasDropped (id: string): boolean {
+    return this.dropped.has(id)
   }
 
   /**
@@ -66,6 +80,8 @@ export class Registry {
    * them yet), then dropped (dropGoneOwners).
    */
   private peerOwner (id: string): OwnerState | undefined {
+    // a dropped owner is gone: only membership (the owner ALIVE again) brings it back
+    if (this.dropped.has(id)) return undefined
     return this.owners.size < MAX_OWNERS || this.owners.has(id) ? this.owner(id) : undefined
   }
 
@@ -122,6 +138,8 @@ export class Registry {
    * CRITICAL, 'gone' drops them (as tombstones), 'alive' restores them.
    */
   setLiveness (owner: string, liveness: OwnerLiveness): void {
+    // dropped, it is gone already: a DEAD or LEFT rumour about it changes nothing
+    if (liveness !== 'alive' && this.dropped.has(owner)) return
     // an owner not heard from yet keeps its verdict too: records learned later must show it
     const o = this.owner(owner)
     if (o.liveness === liveness) return
@@ -139,19 +157,26 @@ export class Registry {
    * Drops the state of gone owners (reaped or LEFT, nothing left to show)
    * that membership no longer lists (`listed`): membership keeps a DEAD or
    * LEFT member for deadMemberKeepMs, long after every peer has reaped it.
-   * Kept for good, the ids of nodes restarted without their data dir piled
-   * up in every version vector, resume token and sync request, up to the
-   * MAX_OWNERS past which newer owners' records were refused. Nothing of a
-   * dropped owner is shipped by peers either: a gone owner's head is 0 and
-   * answers skip it; only the owner itself, alive again, brings it back.
-   * Returns how many were dropped.
+   * Kept in the vector for good, the ids of nodes restarted without their
+   * data dir piled up in every resume token and sync request, up to the
+   * MAX_OWNERS past which newer owners' records were refused. Outside the
+   * vector the node still remembers each one as gone, with the head it had
+   * reached (up to MAX_DROPPED, the oldest forgotten first): a peer paused
+   * for longer still holds its records, and a rumour of its death may come
+   * back through membership; neither may bring it back, only the owner
+   * itself, ALIVE again. Returns how many were dropped.
    */
   dropGoneOwners (listed: (owner: string) => boolean): number {
     let dropped = 0
     for (const o of [...this.owners.values()]) {
       if (o.liveness !== 'gone' || o.size > 0 || listed(o.owner)) continue
       this.owners.delete(o.owner)
+      this.dropped.set(o.owner, o.forgottenHead)
       dropped++
+    }
+    for (const id of this.dropped.keys()) {
+      if (this.dropped.size <= MAX_DROPPED) break
+      this.dropped.delete(id)
     }
     if (dropped > 0) this.vectorVersion++
     return dropped

@@ -200,6 +200,12 @@ export class WatchHub {
       const o = reg.owners.get(e.owner)
       // a gone owner was forgotten on purpose: waiting would not bring it back
       if (o?.liveness === 'gone') continue
+      // dropped since (gone, and membership forgot it): a token from while it had records may
+      // have given the watcher some, whose deletes this node can no longer tell
+      if (o == null && reg.wasDropped(e.owner)) {
+        if (e.seq > 0) return 'unknown'
+        continue
+      }
       // ahead of us: in seq, or in epoch where we hold the older epoch's records (sent as they are,
       // they would take the watch back to records the owner's restart dropped)
       if (o == null ? e.seq > 0 : compareStamps(e, o.head) > 0 && (e.seq > 0 || o.entries.size > 0)) return 'behind'

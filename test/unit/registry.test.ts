@@ -2,7 +2,7 @@ import { describe, it, expect } from 'vitest'
 import { newer, Registry } from '../../node/registry/registry.js'
 import type { ViewChange } from '../../node/registry/registry.js'
 import { recordKey } from '../../node/registry/types.js'
-import { MAX_OWNERS } from '../../node/registry/limits.js'
+import { MAX_DROPPED, MAX_OWNERS } from '../../node/registry/limits.js'
 import { decodeVector, encodeVector } from '../../node/registry/version-vector.js'
 import { batch, clockedRegistry, del, put, rec } from './registry-fixtures.js'
 
@@ -149,16 +149,48 @@ describe('Registry: owner liveness', () => {
     expect(reg.vector().map(e => e.owner).sort()).toEqual(['A', 'D'])
   })
 
-  it('a dropped owner alive again starts afresh from its own ops', () => {
+  it('a dropped owner stays gone: a stale peer\'s snapshot and a rumour of its death do not bring it back (review)', () => {
+    const { reg } = clockedRegistry()
+    const old = rec('pay', 'p2', { ownerNode: 'B' })
+    reg.applyBatch(batch('B', 1, put(1, old), put(2, rec('pay', 'p3', { ownerNode: 'B' }))))
+    reg.setLiveness('B', 'gone')
+    reg.dropGoneOwners(() => false)
+    expect(reg.livenessOf('B')).toBe('gone')
+    // a peer paused for longer than membership kept B still holds its records
+    const stale = { owner: 'B', epoch: 1, seq: 2, floor: { epoch: 1, seq: 0 }, entries: [{ key: 'pay/p2', stamp: { epoch: 1, seq: 1 }, record: old }] }
+    expect(reg.applySnapshot(stale, 'C')).toBe(false)
+    // membership re-learns B as DEAD from a peer that has not forgotten it: nothing comes back
+    reg.setLiveness('B', 'dead')
+    expect(reg.owners.has('B')).toBe(false)
+    // re-learned ALIVE from that stale peer: its old head still guards it
+    reg.setLiveness('B', 'alive')
+    expect(reg.applySnapshot(stale, 'C')).toBe(false)
+    expect(reg.get('pay', 'pay/p2')).toBeUndefined()
+    expect(reg.size).toBe(0)
+  })
+
+  it('a dropped owner back with its data dir (a new epoch) is taken from its own ops, once membership says ALIVE', () => {
     const { reg } = clockedRegistry()
     reg.applyBatch(batch('B', 1, put(1, rec('pay', 'p2', { ownerNode: 'B' }))))
     reg.setLiveness('B', 'gone')
     reg.dropGoneOwners(() => false)
     expect(reg.owners.has('B')).toBe(false)
-    // restarted with its data dir (a new epoch), it re-announces its records
-    expect(reg.applyBatch(batch('B', 2, put(1, rec('pay', 'p2', { ownerNode: 'B', updatedAtMs: 9000 })))).kind).toBe('applied')
+    const announced = batch('B', 2, put(1, rec('pay', 'p2', { ownerNode: 'B', updatedAtMs: 9000 })))
+    expect(reg.applyBatch(announced).kind).toBe('stale')
+    reg.setLiveness('B', 'alive')
+    expect(reg.applyBatch(announced).kind).toBe('applied')
     expect(reg.get('pay', 'pay/p2')?.updatedAtMs).toBe(9000)
-    expect(reg.owners.get('B')?.liveness).toBe('alive')
+    expect(reg.livenessOf('B')).toBe('alive')
+  })
+
+  it(`remembers at most ${MAX_DROPPED} dropped owners, forgetting the oldest first`, () => {
+    const { reg } = clockedRegistry()
+    for (let i = 0; i <= MAX_DROPPED; i++) reg.setLiveness(`o${i}`, 'gone')
+    expect(reg.dropGoneOwners(() => false)).toBe(MAX_DROPPED + 1)
+    expect(reg.wasDropped('o0')).toBe(false)
+    expect(reg.wasDropped('o1')).toBe(true)
+    expect(reg.wasDropped(`o${MAX_DROPPED}`)).toBe(true)
+    expect(reg.vector()).toEqual([])
   })
 
   it('a DEAD owner shows its records CRITICAL; alive again restores them', () => {

@@ -1,7 +1,7 @@
 import { describe, it, expect, vi } from 'vitest'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { Replicator } from '../../node/gossip/replicator.js'
-import { silentLogger } from './registry-fixtures.js'
+import { batch, clockedRegistry, put, rec, silentLogger } from './registry-fixtures.js'
 
 const PEER = peerIdFromString('12D3KooWGzxzKZYveHXtpG6AsrUJBcWxHBFS2HsEoGTxrMLvKXtf')
 
@@ -56,5 +56,26 @@ describe('Replicator.observe', () => {
     } finally {
       spy.mockRestore()
     }
+  })
+})
+
+describe('Replicator answer: push-pull', () => {
+  // answer() is the pull's server side; it pulls back from an asker that is ahead of us somewhere
+  const answer = (r: Replicator, vector: unknown[]): unknown[] => [...(r as any).answer({ vector }, PEER)]
+
+  it('pulls back from an asker ahead of us, not from one that names a gone owner we dropped (review)', () => {
+    const { reg } = clockedRegistry()
+    reg.applyBatch(batch('A', 1, put(1, rec('pay', 'a1'))))
+    reg.applyBatch(batch('X', 1, put(1, rec('pay', 'x1', { ownerNode: 'X' }))))
+    reg.setLiveness('X', 'gone')
+    reg.dropGoneOwners(() => false)
+    const { r } = replicator(reg)
+    const back = vi.spyOn(r, 'syncIfIdle').mockImplementation(() => {})
+    // level with us, and still holding X gone (its head 0/0): nothing to pull, nothing to send
+    expect(answer(r, [{ owner: 'A', epoch: 1, seq: 1, liveness: 'alive' }, { owner: 'X', epoch: 0, seq: 0, liveness: 'gone' }])).toEqual([])
+    expect(back).not.toHaveBeenCalled()
+    // an owner we never heard of, with ops: the asker is ahead
+    answer(r, [{ owner: 'A', epoch: 1, seq: 1, liveness: 'alive' }, { owner: 'Y', epoch: 1, seq: 3, liveness: 'alive' }])
+    expect(back).toHaveBeenCalledTimes(1)
   })
 })
