@@ -204,5 +204,7 @@ export function createConfig (profile: ProfileName = 'lan', overrides: Partial<N
   if (config.awarenessMaxMultiplier < 1) throw new InvalidConfigError('awarenessMaxMultiplier', 'must be at least 1')
   if (config.gossipBatchMaxOps < 1) throw new InvalidConfigError('gossipBatchMaxOps', 'must be at least 1')
   if (config.watchQueueMax < 1) throw new InvalidConfigError('watchQueueMax', 'must be at least 1')
+  // the reaper only sees members membership still lists: forgotten first, a DEAD owner's records stayed CRITICAL for good
+  if (config.deadMemberKeepMs <= config.ownerReapMs) throw new InvalidConfigError('deadMemberKeepMs', 'must be above ownerReapMs')
   return config
 }

@@ -30,7 +30,7 @@ beforeAll(async () => {
   vi.spyOn(Date, 'now').mockImplementation(() => realNow() + offsetMs)
   dir = await mkdtemp(path.join(tmpdir(), 'grapevine-clock-'))
   // a long reap, so that only a clock that jumps could reach it within the test
-  n = startNode('n', [], { ...createConfig('test'), ownerReapMs: 30_000 })
+  n = startNode('n', [], createConfig('test', { ownerReapMs: 30_000 }))
   await n.start()
   c = connect(n.grpcAddress)
 })

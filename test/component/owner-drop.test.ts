@@ -18,7 +18,7 @@ import { registerAt } from '../helpers/register-at.js'
 // sync request). A node restarted without its data dir is a new owner each
 // time: kept for good, those piled up to the MAX_OWNERS cap.
 
-const config = { ...createConfig('test'), deadMemberKeepMs: 2000 }
+const config = createConfig('test', { deadMemberKeepMs: 2000, ownerReapMs: 1000 })
 let dir = ''
 let a: GrapevineNode
 let c: GrapevineClients

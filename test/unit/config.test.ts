@@ -57,6 +57,8 @@ describe('createConfig', () => {
     ['probe timeout above the interval', 'lan', { probeTimeoutMs: 1500 }, 'probeTimeoutMs'],
     ['probe interval below the preset timeout', 'wan', { probeIntervalMs: 3000 }, 'probeTimeoutMs'],
     ['both zero', 'test', { probeIntervalMs: 0, probeTimeoutMs: 0 }, 'probeTimeoutMs'],
+    ['dead members forgotten before they are reaped', 'lan', { deadMemberKeepMs: 60_000 }, 'deadMemberKeepMs'],
+    ['a reap longer than dead members are kept', 'test', { ownerReapMs: 60_000 }, 'deadMemberKeepMs'],
     ['negative probe interval', 'lan', { probeIntervalMs: -1 }, 'probeIntervalMs'],
     ['negative suspicion timeout', 'lan', { refusedSuspicionMs: -300 }, 'refusedSuspicionMs'],
     ['negative retransmit mult', 'local', { retransmitMult: -4 }, 'retransmitMult'],
