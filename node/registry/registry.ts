@@ -168,7 +168,8 @@ export class Registry {
    */
   dropGoneOwners (listed: (owner: string) => boolean): number {
     let dropped = 0
-    for (const o of [...this.owners.values()]) {
+    // runs every reap tick: no copy of the map (deleting the entry being visited is safe)
+    for (const o of this.owners.values()) {
       if (o.liveness !== 'gone' || o.size > 0 || listed(o.owner)) continue
       this.owners.delete(o.owner)
       this.dropped.set(o.owner, o.forgottenHead)
