@@ -52,6 +52,9 @@ export interface ReplicatorInit {
   readonly antiEntropyIntervalMs: number
 }
 
+/** The head of an owner this node has never held. */
+const NOTHING = { epoch: 0, seq: 0 } as const
+
 /**
  * Keeps this node's copy of every owner's sub-map in step: publishes our
  * own ops in batches over gossipsub, applies others' batches when they
@@ -228,8 +231,8 @@ export class Replicator {
     // a difference that remains shows in the next probes' vector hashes (observe)
     for (const t of req.vector) {
       const o = this.components.registry.owners.get(t.owner)
-      // an owner we do not hold at 0/0 on their side (gone there, dropped here) brings nothing
-      if (o == null ? t.seq > 0 || t.epoch > 0 : compareStamps(t, o.head) > 0) {
+      // an owner we do not hold counts as 0/0: at 0/0 on their side too (gone there, dropped here) it brings nothing
+      if (compareStamps(t, o?.head ?? NOTHING) > 0) {
         this.syncIfIdle(peer)
         break
       }

@@ -5,7 +5,7 @@ import { grpcFrame } from '../../node/api/encoded.js'
  * gRPC spoken over node:http2 by the benchmarks themselves, for the clients
  * whose cost would otherwise be part of the figure: a grpc-js call costs
  * its client 0.2-0.4 ms on two busy cores (the round-trip floors of
- * bench:floor: grpc-js unary against a bare node:http2 request), the same
+ * bench:round-trip: grpc-js unary against a bare node:http2 request), the same
  * cores the nodes run on. Requests are pre-encoded; answers are split into
  * messages and left to the caller to read.
  */

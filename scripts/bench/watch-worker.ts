@@ -93,7 +93,7 @@ function openLean (addr: string, path: string, request: Buffer, streams: number,
     }, (st, err) => {
       if (err != null) failed(`stream: ${err.message}`)
       // no status: our own close() cut it (CANCELLED, 1, is that too when the node answers it)
-      else if (st.status != null && st.status !== '0' && st.status !== '1') failed(`grpc-status ${st.status ?? ''}: ${st.message ?? ''}`)
+      else if (st.status != null && st.status !== '0' && st.status !== '1') failed(`grpc-status ${st.status}: ${st.message ?? ''}`)
     }))
   }
   closers.push(() => {
